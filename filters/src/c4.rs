@@ -1,0 +1,374 @@
+//! C4's cleaning rules (Raffel et al. 2020, section 2.2): the line-level quality rules,
+//! which also rewrite the document, and the bad-words rule.
+//!
+//! [`C4Quality`] follows datatrove 0.10.1's `C4QualityFilter` (line mode, its default):
+//! each line (Python `splitlines`, stripped) is dropped if it has a word over 1000
+//! characters, lacks terminal punctuation (after removing Wikipedia citation marks), has
+//! fewer than 3 words, mentions JavaScript or a cookie/terms policy; the whole document is
+//! dropped if a kept line contains "lorem ipsum" (`lorem_ipsum`) or `{` (`curly_bracket`),
+//! or if the kept lines hold fewer than 5 sentences (`too_few_sentences`). A kept document
+//! becomes its kept lines joined by `\n`.
+//!
+//! [`C4BadWords`] follows datatrove's `C4BadWordsFilter`: a document is dropped
+//! (`document_removed_with_badwords`) when its lower-cased text contains a listed word
+//! flanked by non-word characters or the text's ends (for Japanese, Thai and Chinese, any
+//! occurrence). The list comes from the caller (LDNOOBW files, one entry a line).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::Deserialize;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::analysis::py_strip;
+use crate::filter::{Document, Filter};
+use crate::verdict::{Signal, Verdict};
+use crate::word_split::{count_sentences, is_py_digit, is_py_non_word, is_py_space};
+
+/// Switches and thresholds of the C4 line rules; defaults are datatrove's.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct C4QualityConfig {
+    /// Remove `[1]`, `[edit]`, `[citation needed]` marks from lines.
+    pub remove_citations: bool,
+    /// Drop lines that do not end in `.`, `?`, `!`, `"` or `'` (or that end in `...`).
+    /// FineWeb turns this off.
+    pub filter_no_terminal_punct: bool,
+    /// Fewer sentences than this in the kept lines drops the document; -1 disables.
+    pub min_num_sentences: i64,
+    /// Lines with fewer whitespace-separated words than this are dropped; -1 disables.
+    pub min_words_per_line: i64,
+    /// Lines with a word longer than this (characters) are dropped; -1 disables.
+    pub max_word_length: i64,
+    /// Drop documents containing "lorem ipsum".
+    pub filter_lorem_ipsum: bool,
+    /// Drop lines mentioning "javascript".
+    pub filter_javascript: bool,
+    /// Drop documents containing `{`.
+    pub filter_curly_bracket: bool,
+    /// Drop lines mentioning terms of use, privacy or cookie policies.
+    pub filter_policy: bool,
+}
+
+impl Default for C4QualityConfig {
+    fn default() -> Self {
+        C4QualityConfig {
+            remove_citations: true,
+            filter_no_terminal_punct: true,
+            min_num_sentences: 5,
+            min_words_per_line: 3,
+            max_word_length: 1000,
+            filter_lorem_ipsum: true,
+            filter_javascript: true,
+            filter_curly_bracket: true,
+            filter_policy: true,
+        }
+    }
+}
+
+const POLICY_SUBSTRINGS: [&str; 6] =
+    ["terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies"];
+
+/// The C4 quality filter.
+#[derive(Debug, Clone, Default)]
+pub struct C4Quality {
+    config: C4QualityConfig,
+}
+
+/// What the line rules did to a document: the verdict and, when asked for and kept, the
+/// kept lines joined by `\n` and stripped.
+struct C4Outcome {
+    verdict: Verdict,
+    text: Option<String>,
+}
+
+impl C4Quality {
+    pub fn new(config: C4QualityConfig) -> Self {
+        C4Quality { config }
+    }
+
+    pub fn config(&self) -> &C4QualityConfig {
+        &self.config
+    }
+
+    /// Decides and, for a kept document, returns the text with the dropped lines removed.
+    pub fn apply(&self, doc: &Document<'_>) -> (Verdict, Option<String>) {
+        let out = self.run(doc, true);
+        (out.verdict, out.text)
+    }
+
+    fn run(&self, doc: &Document<'_>, want_text: bool) -> C4Outcome {
+        let c = &self.config;
+        let text = doc.text();
+        let lines = doc.analysis().splitlines();
+        let mut num_sentences: i64 = 0;
+        let mut kept_lines = 0usize;
+        let mut out = String::new();
+        let mut lower = Vec::new();
+        let mut cleaned = String::new();
+        let signals = |kept_lines: usize, num_sentences: i64, lines_total: usize| {
+            vec![
+                Signal { name: "c4.lines", value: lines_total as f64 },
+                Signal { name: "c4.kept_lines", value: kept_lines as f64 },
+                Signal { name: "c4.sentences", value: num_sentences as f64 },
+            ]
+        };
+
+        for &(s, e) in lines {
+            let line = py_strip(&text[s..e]);
+            // Words as Python's `str.split()` sees them (before citation removal).
+            let mut n_words = 0i64;
+            let mut too_long = false;
+            for w in line.split(is_py_space).filter(|w| !w.is_empty()) {
+                n_words += 1;
+                if c.max_word_length != -1 && crate::analysis::char_count(w) as i64 > c.max_word_length {
+                    too_long = true;
+                    break;
+                }
+            }
+            if too_long {
+                continue;
+            }
+            let line: &str = if c.remove_citations && line.contains('[') {
+                remove_citations(line, &mut cleaned);
+                &cleaned
+            } else {
+                line
+            };
+            if c.filter_no_terminal_punct
+                && (!line.ends_with(['.', '?', '!', '"', '\'']) || line.ends_with("..."))
+            {
+                continue;
+            }
+            if n_words < c.min_words_per_line {
+                continue;
+            }
+            lower.clear();
+            lower.extend_from_slice(line.as_bytes());
+            lower.make_ascii_lowercase();
+            let has = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
+            if c.filter_lorem_ipsum && has("lorem ipsum") {
+                return C4Outcome { verdict: Verdict::drop("lorem_ipsum", signals(kept_lines, num_sentences, lines.len())), text: None };
+            }
+            if c.filter_javascript && has("javascript") {
+                continue;
+            }
+            if c.filter_curly_bracket && line.contains('{') {
+                return C4Outcome { verdict: Verdict::drop("curly_bracket", signals(kept_lines, num_sentences, lines.len())), text: None };
+            }
+            if c.filter_policy && POLICY_SUBSTRINGS.iter().any(|p| has(p)) {
+                continue;
+            }
+            if c.min_num_sentences != -1 {
+                num_sentences += count_sentences(line) as i64;
+            }
+            kept_lines += 1;
+            if want_text {
+                if kept_lines > 1 {
+                    out.push('\n');
+                }
+                out.push_str(line);
+            }
+        }
+        let sig = signals(kept_lines, num_sentences, lines.len());
+        if num_sentences < c.min_num_sentences {
+            return C4Outcome { verdict: Verdict::drop("too_few_sentences", sig), text: None };
+        }
+        let text = want_text.then(|| {
+            let stripped = py_strip(&out);
+            if stripped.len() == out.len() { out } else { stripped.to_string() }
+        });
+        C4Outcome { verdict: Verdict::keep(sig), text }
+    }
+}
+
+impl Filter for C4Quality {
+    fn name(&self) -> &'static str {
+        "c4"
+    }
+
+    fn check(&self, doc: &Document<'_>) -> Verdict {
+        self.run(doc, false).verdict
+    }
+}
+
+/// Removes `[<digits>]`, `[edit]` and `[citation needed]` from `line` into `out`
+/// (the reference's `\[\d*]|\[edit]|\[citation needed]`).
+fn remove_citations(line: &str, out: &mut String) {
+    out.clear();
+    let mut rest = line;
+    while let Some(i) = rest.find('[') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let digits: usize = after.chars().take_while(|&c| is_py_digit(c)).map(char::len_utf8).sum();
+        let skip = if after[digits..].starts_with(']') {
+            Some(digits + 1)
+        } else if after.starts_with("edit]") {
+            Some(5)
+        } else if after.starts_with("citation needed]") {
+            Some(16)
+        } else {
+            None
+        };
+        match skip {
+            Some(k) => rest = &after[k..],
+            None => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+}
+
+/// Settings of the bad-words rule.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct C4BadWordsConfig {
+    /// Share of documents with bad words to keep anyway (0 keeps none). The choice is a
+    /// deterministic function of the text and `seed`, so reruns agree.
+    pub keep_fraction: f64,
+    /// Seed of that choice.
+    pub seed: u64,
+}
+
+impl Default for C4BadWordsConfig {
+    fn default() -> Self {
+        C4BadWordsConfig { keep_fraction: 0.0, seed: 0 }
+    }
+}
+
+/// Errors building a bad-words filter.
+#[derive(Debug, thiserror::Error)]
+pub enum BadWordsError {
+    #[error("the bad-words list for {lang:?} has no entries")]
+    EmptyList { lang: String },
+    #[error("building the bad-words matcher for {lang:?} failed: {source}")]
+    Build { lang: String, source: aho_corasick::BuildError },
+}
+
+/// Words upstream never treats as bad in any language: common sub-words in languages
+/// written without spaces.
+const ALLOWLIST: [&str; 4] = ["sm", "グロ", "女の子", "性"];
+
+/// The C4 bad-words filter for one language.
+#[derive(Debug, Clone)]
+pub struct C4BadWords {
+    lang: String,
+    needs_boundaries: bool,
+    matcher: AhoCorasick,
+    config: C4BadWordsConfig,
+}
+
+impl C4BadWords {
+    /// Builds the filter from the list's text (one entry a line, as in the LDNOOBW files).
+    pub fn new(lang: &str, list: &str, config: C4BadWordsConfig) -> Result<Self, BadWordsError> {
+        let mut words: Vec<String> = list
+            .lines()
+            .map(|l| py_strip(l).to_string())
+            .filter(|w| !ALLOWLIST.contains(&w.as_str()))
+            .collect();
+        words.sort();
+        words.dedup();
+        // An empty entry would match between any two non-word characters upstream; a list
+        // whose only entries are blank is almost certainly a mistake.
+        let empty = words.iter().all(String::is_empty);
+        words.retain(|w| !w.is_empty());
+        if empty {
+            return Err(BadWordsError::EmptyList { lang: lang.to_string() });
+        }
+        let matcher = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&words)
+            .map_err(|source| BadWordsError::Build { lang: lang.to_string(), source })?;
+        Ok(C4BadWords {
+            lang: lang.to_string(),
+            needs_boundaries: !matches!(lang, "ja" | "th" | "zh"),
+            matcher,
+            config,
+        })
+    }
+
+    pub fn lang(&self) -> &str {
+        &self.lang
+    }
+
+    /// Whether the lower-cased text contains a listed word at word boundaries.
+    pub fn contains_bad_word(&self, text: &str) -> bool {
+        let lower = text.to_lowercase();
+        if !self.needs_boundaries {
+            return self.matcher.is_match(&lower);
+        }
+        self.matcher.find_overlapping_iter(&lower).any(|m| {
+            let before_ok = lower[..m.start()].chars().next_back().is_none_or(is_py_non_word);
+            let after_ok = lower[m.end()..].chars().next().is_none_or(is_py_non_word);
+            before_ok && after_ok
+        })
+    }
+}
+
+impl Filter for C4BadWords {
+    fn name(&self) -> &'static str {
+        "c4_badwords"
+    }
+
+    fn check(&self, doc: &Document<'_>) -> Verdict {
+        let found = self.contains_bad_word(doc.text());
+        let signals = vec![Signal { name: "c4_badwords.found", value: f64::from(u8::from(found)) }];
+        if !found {
+            return Verdict::keep(signals);
+        }
+        if self.config.keep_fraction > 0.0 {
+            let draw = (xxh3_64_with_seed(doc.text().as_bytes(), self.config.seed) >> 11) as f64
+                / (1u64 << 53) as f64;
+            if draw < self.config.keep_fraction {
+                return Verdict::keep(signals);
+            }
+        }
+        Verdict::drop("document_removed_with_badwords", signals)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(text: &str) -> (Verdict, Option<String>) {
+        C4Quality::default().apply(&Document::new(text, None))
+    }
+
+    #[test]
+    fn keeps_punctuated_lines_and_drops_the_rest() {
+        let t = "Menu\nThis is the first sentence. Here is another one.\nClick here\nA third line is here! And a fourth one?\nPlease enable JavaScript to view this page.\nThe fifth sentence ends here.";
+        let (v, text) = outcome(t);
+        assert!(v.is_keep(), "{v:?}");
+        assert_eq!(v.signal("c4.sentences"), Some(5.0));
+        assert_eq!(
+            text.as_deref(),
+            Some("This is the first sentence. Here is another one.\nA third line is here! And a fourth one?\nThe fifth sentence ends here.")
+        );
+    }
+
+    #[test]
+    fn document_level_drops() {
+        assert_eq!(outcome("Only one sentence here.").0.drop_reason, Some("too_few_sentences"));
+        assert_eq!(outcome("Lorem ipsum dolor sit amet.").0.drop_reason, Some("lorem_ipsum"));
+        assert_eq!(outcome("function f() { return 1; }.").0.drop_reason, Some("curly_bracket"));
+    }
+
+    #[test]
+    fn citations_are_removed_before_the_punctuation_check() {
+        let mut out = String::new();
+        remove_citations("A fact.[12] Another[edit] one[citation needed][x]", &mut out);
+        assert_eq!(out, "A fact. Another one[x]");
+    }
+
+    #[test]
+    fn bad_words_respect_word_boundaries() {
+        let f = C4BadWords::new("en", "ass\nbadword\n", C4BadWordsConfig::default()).unwrap();
+        assert!(f.contains_bad_word("What a BADWORD!"));
+        assert!(!f.contains_bad_word("A classic assessment."));
+        assert_eq!(f.check(&Document::new("you ass", None)).drop_reason, Some("document_removed_with_badwords"));
+        let zh = C4BadWords::new("zh", "坏词\n", C4BadWordsConfig::default()).unwrap();
+        assert!(zh.contains_bad_word("这是坏词啊"));
+        assert!(C4BadWords::new("en", "\n\n", C4BadWordsConfig::default()).is_err());
+    }
+}

@@ -1,0 +1,188 @@
+//! Plain-text reader: the whole file as one document, or one document per line.
+
+use std::io::{BufRead, Read};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::compression::{classify_read_error, open_decompressed};
+use super::{Position, RawDocument, ReadItem, SkipReason, Skipped};
+
+/// How a plain-text file is cut into documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextUnit {
+    /// The whole file is one document (books, filings).
+    #[default]
+    File,
+    /// Every non-blank line is a document (sentence lists, headlines).
+    Line,
+}
+
+/// Streams documents out of a plain-text file.
+pub struct TextReader {
+    stream: Box<dyn BufRead + Send>,
+    unit: TextUnit,
+    buffer: Vec<u8>,
+    line_number: u64,
+    finished: bool,
+}
+
+impl TextReader {
+    pub fn open(path: &Path, unit: TextUnit) -> std::io::Result<Self> {
+        let (_, stream) = open_decompressed(path)?;
+        Ok(Self::new(stream, unit))
+    }
+
+    pub fn new(stream: Box<dyn BufRead + Send>, unit: TextUnit) -> Self {
+        TextReader {
+            stream,
+            unit,
+            buffer: Vec::new(),
+            line_number: 0,
+            finished: false,
+        }
+    }
+
+    fn next_file(&mut self) -> Option<ReadItem> {
+        self.finished = true;
+        let position = Position::Line(1);
+        if let Err(error) = self.stream.read_to_end(&mut self.buffer) {
+            return Some(skipped(
+                classify_read_error(&error),
+                position,
+                error.to_string(),
+            ));
+        }
+        let bytes = std::mem::take(&mut self.buffer);
+        let bytes = bytes
+            .strip_prefix(b"\xef\xbb\xbf")
+            .map(<[u8]>::to_vec)
+            .unwrap_or(bytes);
+        match String::from_utf8(bytes) {
+            Ok(text) if text.trim().is_empty() => Some(skipped(
+                SkipReason::EmptyText,
+                position,
+                "file holds no text".into(),
+            )),
+            Ok(text) => Some(document(text, position)),
+            Err(error) => Some(skipped(
+                SkipReason::InvalidUtf8,
+                Position::Byte(error.utf8_error().valid_up_to() as u64),
+                error.to_string(),
+            )),
+        }
+    }
+
+    fn next_line(&mut self) -> Option<ReadItem> {
+        loop {
+            self.buffer.clear();
+            self.line_number += 1;
+            let position = Position::Line(self.line_number);
+            match self.stream.read_until(b'\n', &mut self.buffer) {
+                Ok(0) => {
+                    self.finished = true;
+                    return None;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    self.finished = true;
+                    return Some(skipped(
+                        classify_read_error(&error),
+                        position,
+                        error.to_string(),
+                    ));
+                }
+            }
+            let line = self.buffer.strip_suffix(b"\n").unwrap_or(&self.buffer);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let line = if self.line_number == 1 {
+                line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line)
+            } else {
+                line
+            };
+            match std::str::from_utf8(line) {
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => return Some(document(text.to_owned(), position)),
+                Err(error) => {
+                    return Some(skipped(
+                        SkipReason::InvalidUtf8,
+                        position,
+                        error.to_string(),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for TextReader {
+    type Item = ReadItem;
+
+    fn next(&mut self) -> Option<ReadItem> {
+        if self.finished {
+            return None;
+        }
+        match self.unit {
+            TextUnit::File => self.next_file(),
+            TextUnit::Line => self.next_line(),
+        }
+    }
+}
+
+fn document(text: String, position: Position) -> ReadItem {
+    ReadItem::Document {
+        document: RawDocument {
+            id: None,
+            url: None,
+            text,
+        },
+        position,
+    }
+}
+
+fn skipped(reason: SkipReason, position: Position, detail: String) -> ReadItem {
+    ReadItem::Skipped(Skipped {
+        reason,
+        position,
+        detail,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn texts(input: &'static [u8], unit: TextUnit) -> Vec<String> {
+        TextReader::new(Box::new(Cursor::new(input)), unit)
+            .map(|item| match item {
+                ReadItem::Document { document, position } => {
+                    format!("{position}: {}", document.text)
+                }
+                ReadItem::Skipped(s) => format!("{}: {}", s.position, s.reason),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_document_per_file() {
+        assert_eq!(
+            texts(b"\xef\xbb\xbfa\nb\n", TextUnit::File),
+            ["line 1: a\nb\n"]
+        );
+        assert_eq!(texts(b" \n", TextUnit::File), ["line 1: empty_text"]);
+        assert_eq!(
+            texts(b"ok\xff", TextUnit::File),
+            ["byte offset 2: invalid_utf8"]
+        );
+    }
+
+    #[test]
+    fn one_document_per_line_skipping_blank_lines() {
+        assert_eq!(
+            texts(b"a\r\n\n  \nb\xff\nc", TextUnit::Line),
+            ["line 1: a", "line 4: invalid_utf8", "line 5: c"]
+        );
+    }
+}

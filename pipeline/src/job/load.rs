@@ -1,0 +1,385 @@
+//! Reading a job file: parse, validate every value, expand globs, fill defaults.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use super::error::JobError;
+use super::resolved::{ResolvedJob, ResolvedSource};
+use super::spec::{Format, JobSpec};
+
+/// Reads, validates and resolves a job file.
+pub fn load_job(path: &Path) -> Result<ResolvedJob, JobError> {
+    let contents = std::fs::read_to_string(path).map_err(|source| JobError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let spec: JobSpec = toml::from_str(&contents).map_err(|error| JobError::Parse {
+        path: path.to_owned(),
+        message: error.to_string(),
+    })?;
+    Validator {
+        path,
+        contents: &contents,
+    }
+    .resolve(spec)
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    contents: &'a str,
+}
+
+impl Validator<'_> {
+    fn invalid(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> JobError {
+        let line = self.contents[..span.start.min(self.contents.len())]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count()
+            + 1;
+        JobError::Invalid {
+            path: self.path.to_owned(),
+            line,
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn resolve(&self, spec: JobSpec) -> Result<ResolvedJob, JobError> {
+        let base_dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_owned();
+        let name_span = spec.job.name.span();
+        let name = spec.job.name.get_ref().clone();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            || name.starts_with('.')
+        {
+            return Err(self.invalid(
+                name_span,
+                "job.name",
+                format!("`{name}` must be a non-empty name of letters, digits, `-`, `_`, `.` (it names the run directory)"),
+            ));
+        }
+        if spec.sources.is_empty() {
+            return Err(self.invalid(0..0, "source", "the job has no [[source]]"));
+        }
+        if spec.ingest.batch_docs == 0 {
+            return Err(self.invalid(0..0, "ingest.batch_docs", "must be at least 1"));
+        }
+
+        let mut names = BTreeSet::new();
+        let mut sources = Vec::with_capacity(spec.sources.len());
+        for source in &spec.sources {
+            let span = source.name.span();
+            let source_name = source.name.get_ref().clone();
+            if source_name.is_empty() || source_name.contains(['/', '\\', ':']) {
+                return Err(self.invalid(
+                    span,
+                    "source.name",
+                    format!("`{source_name}` must be non-empty and contain no `/`, `\\` or `:`"),
+                ));
+            }
+            if !names.insert(source_name.clone()) {
+                return Err(self.invalid(
+                    span,
+                    "source.name",
+                    format!("duplicate source name `{source_name}`"),
+                ));
+            }
+            if source.domain.trim().is_empty() {
+                return Err(self.invalid(span, "source.domain", "must not be empty"));
+            }
+            if source.text_unit.is_some() && source.format != Format::Text {
+                return Err(self.invalid(
+                    span,
+                    "source.text_unit",
+                    format!(
+                        "only applies to format = \"text\", not \"{}\"",
+                        source.format.as_str()
+                    ),
+                ));
+            }
+            if source.fields.is_some() && !matches!(source.format, Format::Jsonl | Format::Parquet)
+            {
+                return Err(self.invalid(
+                    span,
+                    "source.fields",
+                    format!(
+                        "only applies to jsonl and parquet, not \"{}\"",
+                        source.format.as_str()
+                    ),
+                ));
+            }
+            if source.max_docs == Some(0) {
+                return Err(self.invalid(span, "source.max_docs", "must be at least 1"));
+            }
+            let files =
+                self.expand_globs(&base_dir, source.paths.get_ref(), source.paths.span())?;
+            sources.push(ResolvedSource {
+                name: source_name,
+                domain: source.domain.clone(),
+                format: source.format,
+                root: common_dir(&files),
+                files,
+                fields: source.fields.clone().unwrap_or_default(),
+                text_unit: source.text_unit.unwrap_or_default(),
+                max_docs: source.max_docs,
+                priority: source.priority,
+            });
+        }
+
+        let shares_total: f64 = spec.mix.shares.values().sum();
+        if !spec.mix.shares.is_empty() && (shares_total - 1.0).abs() > 1e-6 {
+            return Err(self.invalid(
+                0..0,
+                "mix.shares",
+                format!("shares sum to {shares_total}, not 1"),
+            ));
+        }
+        let domains: BTreeSet<&str> = sources.iter().map(|s| s.domain.as_str()).collect();
+        if let Some(missing) = spec
+            .mix
+            .shares
+            .keys()
+            .find(|d| !domains.contains(d.as_str()))
+        {
+            return Err(self.invalid(
+                0..0,
+                "mix.shares",
+                format!(
+                    "domain `{missing}` has no source (domains: {})",
+                    join(&domains)
+                ),
+            ));
+        }
+        if let Some(path) = &spec.tokenizer.path {
+            let resolved = base_dir.join(path);
+            if !resolved.is_file() {
+                return Err(self.invalid(
+                    0..0,
+                    "tokenizer.path",
+                    format!("no file {}", resolved.display()),
+                ));
+            }
+        }
+
+        Ok(ResolvedJob {
+            job_file: self.path.to_owned(),
+            run_dir: normalize(&base_dir.join(&spec.job.output_dir).join(&name)),
+            name,
+            output_dir: spec.job.output_dir,
+            seed: spec.job.seed,
+            strict: spec.job.strict,
+            sources,
+            ingest: spec.ingest,
+            filter: spec.filter,
+            dedup: spec.dedup,
+            tokenizer: spec.tokenizer,
+            budget: spec.budget,
+            mix: spec.mix,
+            shard: spec.shard,
+        })
+    }
+
+    /// Expands the glob patterns of a source to the sorted list of files they match.
+    fn expand_globs(
+        &self,
+        base_dir: &Path,
+        patterns: &[String],
+        span: Range<usize>,
+    ) -> Result<Vec<PathBuf>, JobError> {
+        if patterns.is_empty() {
+            return Err(self.invalid(span, "source.paths", "no paths given"));
+        }
+        let mut files = BTreeSet::new();
+        for pattern in patterns {
+            let full = base_dir.join(pattern);
+            let full = full.to_string_lossy();
+            let matches = glob::glob(&full).map_err(|error| {
+                self.invalid(
+                    span.clone(),
+                    "source.paths",
+                    format!("bad pattern `{pattern}`: {error}"),
+                )
+            })?;
+            let mut matched = 0;
+            for entry in matches {
+                let path = entry.map_err(|error| {
+                    self.invalid(
+                        span.clone(),
+                        "source.paths",
+                        format!("`{pattern}`: {error}"),
+                    )
+                })?;
+                if path.is_file() {
+                    files.insert(path);
+                    matched += 1;
+                }
+            }
+            if matched == 0 {
+                return Err(self.invalid(
+                    span.clone(),
+                    "source.paths",
+                    format!(
+                        "`{pattern}` matches no file (looked in {})",
+                        base_dir.display()
+                    ),
+                ));
+            }
+        }
+        Ok(files.into_iter().collect())
+    }
+}
+
+/// Removes `.` and resolves `..` lexically, so paths read as users expect
+/// (`runs/finance`, not `jobs/../runs/finance`).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// The deepest directory that holds every file: document ids are file paths relative to
+/// it, so ids do not depend on where the corpus is mounted.
+fn common_dir(files: &[PathBuf]) -> PathBuf {
+    let mut common: Option<PathBuf> = None;
+    for file in files {
+        let dir = file.parent().unwrap_or(Path::new("")).to_owned();
+        common = Some(match common {
+            None => dir,
+            Some(current) => {
+                let shared: PathBuf = current
+                    .components()
+                    .zip(dir.components())
+                    .take_while(|(a, b)| a == b)
+                    .map(|(a, _)| a)
+                    .collect();
+                shared
+            }
+        });
+    }
+    common.unwrap_or_default()
+}
+
+fn join(items: &BTreeSet<&str>) -> String {
+    items.iter().copied().collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_job(dir: &Path, body: &str) -> PathBuf {
+        std::fs::create_dir_all(dir.join("data")).unwrap();
+        std::fs::write(dir.join("data/a.jsonl"), "{\"text\": \"x\"}\n").unwrap();
+        std::fs::write(dir.join("data/b.jsonl"), "{\"text\": \"y\"}\n").unwrap();
+        let path = dir.join("job.toml");
+        std::fs::write(&path, body).unwrap();
+        path
+    }
+
+    fn error_of(body: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        load_job(&write_job(dir.path(), body))
+            .unwrap_err()
+            .to_string()
+    }
+
+    const GOOD: &str = "[job]\nname = \"t\"\n\n[[source]]\nname = \"web\"\ndomain = \"general\"\nformat = \"jsonl\"\npaths = [\"data/*.jsonl\"]\n";
+
+    #[test]
+    fn resolves_globs_relative_to_the_job_file_in_sorted_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let job = load_job(&write_job(dir.path(), GOOD)).unwrap();
+        let names: Vec<_> = job.sources[0]
+            .files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.jsonl", "b.jsonl"]);
+        assert_eq!(job.sources[0].root, dir.path().join("data"));
+        assert_eq!(job.run_dir, dir.path().join("runs/t"));
+        assert_eq!(job.seed, 42);
+    }
+
+    #[test]
+    fn run_directory_paths_are_normalized() {
+        assert_eq!(
+            normalize(Path::new("jobs/../runs/finance")),
+            Path::new("runs/finance")
+        );
+        assert_eq!(
+            normalize(Path::new("./../runs/./x")),
+            Path::new("../runs/x")
+        );
+        assert_eq!(normalize(Path::new("/a/b/../../../c")), Path::new("/c"));
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let message =
+            error_of(&GOOD.replace("format = \"jsonl\"", "format = \"jsonl\"\nmax_doc = 3"));
+        assert!(message.contains("line 8"), "{message}");
+        assert!(message.contains("unknown field `max_doc`"), "{message}");
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let message =
+            error_of(&GOOD.replace("[job]\nname = \"t\"", "[job]\nname = \"t\"\nseed = \"x\""));
+        assert!(message.contains("line 3"), "{message}");
+        assert!(message.contains("seed"), "{message}");
+    }
+
+    #[test]
+    fn glob_matching_nothing_names_line_and_pattern() {
+        let message = error_of(&GOOD.replace("data/*.jsonl", "nothing/*.jsonl"));
+        assert!(message.contains("job.toml:8: `source.paths`"), "{message}");
+        assert!(
+            message.contains("`nothing/*.jsonl` matches no file"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn duplicate_source_names_are_rejected_at_the_second() {
+        let body = format!(
+            "{GOOD}\n[[source]]\nname = \"web\"\ndomain = \"finance\"\nformat = \"jsonl\"\npaths = [\"data/a.jsonl\"]\n"
+        );
+        let message = error_of(&body);
+        assert!(
+            message.contains("job.toml:11: `source.name`: duplicate source name `web`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn unknown_format_and_bad_mix_are_errors() {
+        assert!(error_of(&GOOD.replace("\"jsonl\"", "\"csv\"")).contains("unknown variant `csv`"));
+        let bad_mix = format!("{GOOD}\n[mix.shares]\ngeneral = 0.5\n");
+        assert!(error_of(&bad_mix).contains("shares sum to 0.5"));
+        let unknown_domain = format!("{GOOD}\n[mix.shares]\ngeneral = 0.5\nfinance = 0.5\n");
+        assert!(error_of(&unknown_domain).contains("domain `finance` has no source"));
+    }
+}

@@ -1,0 +1,10 @@
+//! The job spec: a TOML file naming the sources and configuring each stage.
+
+mod error;
+mod load;
+mod resolved;
+pub mod spec;
+
+pub use error::JobError;
+pub use load::load_job;
+pub use resolved::{ResolvedJob, ResolvedSource};

@@ -1,0 +1,227 @@
+//! The job spec as written in TOML: what a user may say, with every default.
+//!
+//! Every table denies unknown keys, so a typo (`max_doc = 10`) is an error that names the
+//! line instead of a setting silently ignored. Sections for stages that a job does not use
+//! may be left out; their defaults are written into `job.resolved.toml` all the same, so a
+//! run directory always records the full configuration it ran with.
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::ingest::fields::FieldMap;
+use crate::ingest::text::TextUnit;
+
+/// A whole job file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    pub job: JobSection,
+    #[serde(rename = "source", default)]
+    pub sources: Vec<SourceSpec>,
+    #[serde(default)]
+    pub ingest: IngestConfig,
+    /// Carried for the filter stage; validated by it.
+    #[serde(default)]
+    pub filter: toml::Table,
+    /// Carried for the dedup stage; validated by it.
+    #[serde(default)]
+    pub dedup: toml::Table,
+    #[serde(default)]
+    pub tokenizer: TokenizerSection,
+    #[serde(default)]
+    pub budget: BudgetSection,
+    #[serde(default)]
+    pub mix: MixSection,
+    #[serde(default)]
+    pub shard: ShardSection,
+}
+
+/// `[job]`: the name, where runs go, and the knobs that apply to every stage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSection {
+    /// Names the run directory (`<output_dir>/<name>`).
+    pub name: Spanned<String>,
+    /// Where run directories are created, relative to the job file.
+    #[serde(default = "default_output_dir")]
+    pub output_dir: String,
+    /// Seeds every random choice (sampling, shuffling, MinHash permutations).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Fail on the first damaged record instead of skipping and counting it.
+    #[serde(default)]
+    pub strict: bool,
+}
+
+fn default_output_dir() -> String {
+    "runs".to_owned()
+}
+
+fn default_seed() -> u64 {
+    42
+}
+
+/// The formats a source may have; compression is detected from the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// JSON Lines, one object per line (`.jsonl`, `.json.gz`, `.jsonl.zst`, ...).
+    Jsonl,
+    /// Parquet with a text column.
+    Parquet,
+    /// Plain text, one document per file or per line (`text_unit`).
+    Text,
+    /// Web archives: WARC (HTML responses are extracted to text), WET, and legacy ARC.
+    Warc,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Parquet => "parquet",
+            Format::Text => "text",
+            Format::Warc => "warc",
+        }
+    }
+}
+
+/// `[[source]]`: one named input with its domain.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// Unique within the job; stored on every document.
+    pub name: Spanned<String>,
+    /// The domain the documents count toward in the mix (`finance`, `general`).
+    pub domain: String,
+    pub format: Format,
+    /// Glob patterns, relative to the job file. Each must match at least one file.
+    pub paths: Spanned<Vec<String>>,
+    /// Field names for JSONL and Parquet inputs.
+    #[serde(default)]
+    pub fields: Option<FieldMap>,
+    /// How plain-text files are cut into documents.
+    #[serde(default)]
+    pub text_unit: Option<TextUnit>,
+    /// Stop reading this source after this many documents (files in sorted order).
+    #[serde(default)]
+    pub max_docs: Option<u64>,
+    /// Dedup keeps the copy from the source with the lowest priority value.
+    #[serde(default)]
+    pub priority: i64,
+}
+
+/// `[ingest]`: how inputs become Parquet parts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Documents per Parquet row group: bounds memory per worker.
+    pub batch_docs: usize,
+    /// Documents with fewer characters than this (after trimming) are skipped as empty.
+    pub min_chars: usize,
+    /// Web archive records larger than this are skipped (bytes).
+    pub max_record_bytes: u64,
+    /// HTML larger than this is cut before extraction (bytes).
+    pub max_html_bytes: usize,
+    /// Warnings printed per file and reason before they are only counted.
+    pub max_warnings_per_file: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            batch_docs: 4096,
+            min_chars: 1,
+            max_record_bytes: 64 << 20,
+            max_html_bytes: 8 << 20,
+            max_warnings_per_file: 5,
+        }
+    }
+}
+
+/// `[tokenizer]`: train a byte-level BPE, or use an existing `tokenizer.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenizerSection {
+    /// Use this tokenizer instead of training one (path relative to the job file).
+    pub path: Option<String>,
+    pub vocab_size: usize,
+    /// Bytes of text in the training sample, drawn to follow the target mix.
+    pub sample_bytes: u64,
+    pub min_frequency: u64,
+    pub special_tokens: Vec<String>,
+}
+
+impl Default for TokenizerSection {
+    fn default() -> Self {
+        TokenizerSection {
+            path: None,
+            vocab_size: 32_000,
+            sample_bytes: 100_000_000,
+            min_frequency: 2,
+            special_tokens: vec!["<|endoftext|>".to_owned()],
+        }
+    }
+}
+
+/// `[budget]`: the model the data is for, to hold tokens against a Chinchilla target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetSection {
+    /// Model parameters N.
+    pub params: Option<f64>,
+    /// Training tokens per parameter (Chinchilla: about 20).
+    pub tokens_per_param: f64,
+    /// Training compute in FLOPs, from which N and D follow (C = 6 N D).
+    pub compute_flops: Option<f64>,
+}
+
+impl Default for BudgetSection {
+    fn default() -> Self {
+        BudgetSection {
+            params: None,
+            tokens_per_param: 20.0,
+            compute_flops: None,
+        }
+    }
+}
+
+/// `[mix]`: target shares of the output by tokens, per domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MixSection {
+    /// Domain name to share of output tokens; shares sum to 1.
+    pub shares: std::collections::BTreeMap<String, f64>,
+    /// The most times any source may be repeated to reach its share.
+    pub max_epochs: f64,
+    /// Output tokens: `"budget"` (the budget's target) or `"all"` (everything the shares allow).
+    pub total: String,
+}
+
+impl Default for MixSection {
+    fn default() -> Self {
+        MixSection {
+            shares: Default::default(),
+            max_epochs: 4.0,
+            total: "all".to_owned(),
+        }
+    }
+}
+
+/// `[shard]`: packed sequences for the trainer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShardSection {
+    pub seq_len: usize,
+    /// Target size of one shard file in bytes.
+    pub shard_bytes: u64,
+}
+
+impl Default for ShardSection {
+    fn default() -> Self {
+        ShardSection {
+            seq_len: 2048,
+            shard_bytes: 256 << 20,
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! The `curate` pipeline: job spec, readers, stages and the run directory.
+//!
+//! Only this crate knows about files, Arrow, Parquet and threads; the text logic lives in
+//! `curate-filters` and the tokenizer arithmetic in `curate-tokenizer`.
+
+pub mod cli;
+pub mod document;
+pub mod ingest;
+pub mod job;
+pub mod progress;
+pub mod run;
+pub mod runner;
+pub mod stages;

@@ -1,0 +1,7 @@
+//! The run directory: where stages put their output, and how a rerun knows what to keep.
+
+pub mod atomic;
+pub mod fingerprint;
+pub mod stage_record;
+
+pub use stage_record::{StageRecord, StageStatus};

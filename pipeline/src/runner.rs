@@ -1,0 +1,63 @@
+//! Running a job: its stages in order, each skipped when its output is up to date.
+
+use anyhow::{Context, Result};
+
+use crate::job::ResolvedJob;
+use crate::run::atomic::write_atomic;
+use crate::stages::{Stage, StageContext, StageOutcome, ingest};
+
+/// The file in the run directory that records the resolved job.
+pub const RESOLVED_JOB_FILE: &str = "job.resolved.toml";
+
+/// How `curate run` was asked to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Stop after this stage.
+    pub until: Option<Stage>,
+    /// Rerun this stage and every stage after it, even if up to date.
+    pub force: Option<Stage>,
+    /// Worker threads; 0 uses every core.
+    pub threads: usize,
+    /// Draw progress bars (only when stderr is a terminal).
+    pub show_progress: bool,
+}
+
+/// One line per stage, as printed at the end of a run.
+#[derive(Debug, Clone)]
+pub struct StageReport {
+    pub stage: Stage,
+    pub outcome: StageOutcome,
+}
+
+/// Runs the job's stages in order; returns what each did.
+pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageReport>> {
+    std::fs::create_dir_all(&job.run_dir)
+        .with_context(|| format!("cannot create run directory {}", job.run_dir.display()))?;
+    let resolved = job.to_toml().context("cannot write the resolved job")?;
+    write_atomic(&job.run_dir.join(RESOLVED_JOB_FILE), resolved.as_bytes())
+        .with_context(|| format!("cannot write {}", job.run_dir.display()))?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .thread_name(|i| format!("curate-worker-{i}"))
+        .build()
+        .context("cannot start worker threads")?;
+
+    let mut reports = Vec::new();
+    for stage in Stage::ALL {
+        if options.until.is_some_and(|until| stage > until) {
+            break;
+        }
+        let context = StageContext {
+            job,
+            pool: &pool,
+            force: options.force.is_some_and(|force| stage >= force),
+            show_progress: options.show_progress,
+        };
+        let outcome = match stage {
+            Stage::Ingest => ingest::run(&context),
+        }
+        .with_context(|| format!("stage {} failed", stage.name()))?;
+        reports.push(StageReport { stage, outcome });
+    }
+    Ok(reports)
+}

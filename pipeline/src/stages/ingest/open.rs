@@ -1,0 +1,43 @@
+//! Choosing the reader for a source's file.
+
+use std::path::Path;
+
+use crate::ingest::ReadItem;
+use crate::ingest::jsonl::JsonlReader;
+use crate::ingest::parquet::ParquetReader;
+use crate::ingest::text::TextReader;
+use crate::ingest::warc::{WebReaderOptions, open_web_archive};
+use crate::job::ResolvedSource;
+use crate::job::spec::{Format, IngestConfig};
+
+/// A reader over one file, whatever its format.
+pub type DocumentReader = Box<dyn Iterator<Item = ReadItem> + Send>;
+
+/// Opens `file` of `source` with the reader its format calls for. An error means the file
+/// cannot be read at all (missing, unreadable, not the declared format).
+pub fn open_reader(
+    source: &ResolvedSource,
+    file: &Path,
+    config: &IngestConfig,
+) -> Result<DocumentReader, String> {
+    let reader: DocumentReader = match source.format {
+        Format::Jsonl => {
+            Box::new(JsonlReader::open(file, source.fields.clone()).map_err(|e| e.to_string())?)
+        }
+        Format::Parquet => {
+            Box::new(ParquetReader::open(file, source.fields.clone()).map_err(|e| e.to_string())?)
+        }
+        Format::Text => {
+            Box::new(TextReader::open(file, source.text_unit).map_err(|e| e.to_string())?)
+        }
+        Format::Warc => {
+            let options = WebReaderOptions {
+                max_record_bytes: config.max_record_bytes,
+                max_html_bytes: config.max_html_bytes,
+                ..WebReaderOptions::default()
+            };
+            Box::new(open_web_archive(file, &options).map_err(|e| e.to_string())?)
+        }
+    };
+    Ok(reader)
+}

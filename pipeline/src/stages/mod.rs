@@ -1,0 +1,86 @@
+//! The stages of a job, in order, and what they share.
+
+pub mod ingest;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+
+use crate::job::ResolvedJob;
+use crate::run::atomic::remove_stale_temp_files;
+
+/// The stages a job runs, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Stage {
+    /// Read every source into Parquet parts of the document schema.
+    Ingest,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 1] = [Stage::Ingest];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Ingest => "ingest",
+        }
+    }
+
+    /// The directory of the stage inside the run directory.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Stage::Ingest => "01-ingest",
+        }
+    }
+}
+
+/// What a stage needs to run.
+pub struct StageContext<'a> {
+    pub job: &'a ResolvedJob,
+    pub pool: &'a rayon::ThreadPool,
+    /// Rerun even if the output is up to date.
+    pub force: bool,
+    pub show_progress: bool,
+}
+
+impl StageContext<'_> {
+    pub fn stage_dir(&self, stage: &str) -> PathBuf {
+        let dir = Stage::ALL
+            .iter()
+            .find(|s| s.name() == stage)
+            .map(|s| s.dir_name())
+            .unwrap_or(stage);
+        self.job.run_dir.join(dir)
+    }
+}
+
+/// How a stage ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StageOutcome {
+    /// Its output was complete for this configuration and input: nothing was done.
+    UpToDate { fingerprint: String },
+    /// It ran (or finished an interrupted run); `summary` is the line to print.
+    Ran {
+        fingerprint: String,
+        summary: String,
+    },
+}
+
+/// Makes a stage directory ready for a (re)run: creates it, removes temporary files a crash
+/// left, and removes every output file not in `keep` (output of another configuration).
+pub fn prepare_stage_dir(dir: &Path, keep: &[String]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    remove_stale_temp_files(dir).with_context(|| format!("cannot clean {}", dir.display()))?;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if path.is_file() && name.starts_with("part-") && !keep.contains(&name) {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    Ok(())
+}

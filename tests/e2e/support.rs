@@ -1,0 +1,133 @@
+//! Helpers for running the `curate` binary and reading what it wrote.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use arrow::array::{Array, AsArray};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("pipeline/ has a parent")
+        .to_owned()
+}
+
+/// `../shared/corpora`, which the tests read in place. Missing corpora fail the test.
+pub fn corpora() -> PathBuf {
+    let path = repo_root().join("../shared/corpora");
+    assert!(
+        path.is_dir(),
+        "{} is missing: the tests need the shared corpora beside the repository",
+        path.display()
+    );
+    path.canonicalize().expect("corpora path resolves")
+}
+
+pub fn curate() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_curate"))
+}
+
+/// Runs `curate` with `args` and asserts success, showing its output otherwise.
+pub fn run_ok(args: &[&str]) -> Output {
+    let output = curate().args(args).output().expect("curate starts");
+    assert!(
+        output.status.success(),
+        "curate {args:?} failed\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Runs `curate` with `args` and asserts failure; returns stderr.
+pub fn run_err(args: &[&str]) -> String {
+    let output = curate().args(args).output().expect("curate starts");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !output.status.success(),
+        "curate {args:?} should fail\n{stderr}"
+    );
+    stderr
+}
+
+/// Writes a job file into `dir`.
+pub fn write_job(dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join("job.toml");
+    std::fs::write(&path, body).expect("job file written");
+    path
+}
+
+/// `_stage.json` of a stage directory.
+pub fn stage_record(stage_dir: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(stage_dir.join("_stage.json")).expect("_stage.json exists");
+    serde_json::from_slice(&bytes).expect("_stage.json is JSON")
+}
+
+/// One document as a stage wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Doc {
+    pub id: String,
+    pub source: String,
+    pub domain: String,
+    pub url: Option<String>,
+    pub text: String,
+}
+
+/// The Parquet part files of a stage, in name order.
+pub fn part_files(stage_dir: &Path) -> Vec<PathBuf> {
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(stage_dir)
+        .expect("stage directory exists")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("part-") && name.ends_with(".parquet")
+        })
+        .collect();
+    parts.sort();
+    parts
+}
+
+/// Every document of a stage, parts in order.
+pub fn read_documents(stage_dir: &Path) -> Vec<Doc> {
+    let mut docs = Vec::new();
+    for part in part_files(stage_dir) {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&part).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let strings = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .unwrap()
+                    .as_string::<i32>()
+                    .clone()
+            };
+            let (ids, sources, domains, urls) = (
+                strings("id"),
+                strings("source"),
+                strings("domain"),
+                strings("url"),
+            );
+            let texts = batch
+                .column_by_name("text")
+                .unwrap()
+                .as_string::<i64>()
+                .clone();
+            for row in 0..batch.num_rows() {
+                docs.push(Doc {
+                    id: ids.value(row).to_owned(),
+                    source: sources.value(row).to_owned(),
+                    domain: domains.value(row).to_owned(),
+                    url: urls.is_valid(row).then(|| urls.value(row).to_owned()),
+                    text: texts.value(row).to_owned(),
+                });
+            }
+        }
+    }
+    docs
+}

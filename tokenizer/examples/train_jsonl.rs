@@ -1,0 +1,37 @@
+//! Trains a tokenizer on the `text` field of a JSON Lines file with the default
+//! [`TrainConfig`] (vocabulary size from the third argument) and writes `tokenizer.json`.
+//!
+//! `cargo run --release -p curate-tokenizer --example train_jsonl -- IN.jsonl OUT.json [VOCAB]`
+
+use std::path::Path;
+use std::time::Instant;
+
+use curate_tokenizer::{BpeTokenizer, TrainConfig};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(input), Some(out)) = (args.get(1), args.get(2)) else {
+        return Err("usage: train_jsonl IN.jsonl OUT.json [VOCAB]".into());
+    };
+    let mut config = TrainConfig::default();
+    if let Some(v) = args.get(3) {
+        config.vocab_size = v.parse()?;
+    }
+    let texts: Vec<String> = std::fs::read_to_string(input)?
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .map(|v| v["text"].as_str().unwrap_or_default().to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    let start = Instant::now();
+    let tok = BpeTokenizer::train(texts.iter(), &config)?;
+    let seconds = start.elapsed().as_secs_f64();
+    tok.save(Path::new(out))?;
+    println!(
+        "{}",
+        serde_json::json!({"task": "bpe_train", "docs": texts.len(), "seconds": seconds,
+            "vocab_size": tok.vocab_size(), "fingerprint": tok.fingerprint_hex()})
+    );
+    Ok(())
+}
