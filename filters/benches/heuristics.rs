@@ -18,7 +18,9 @@ fn load_texts() -> Vec<String> {
         .join("../../shared/corpora/ectsum_earnings_calls/ectsum_train.jsonl.gz");
     let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{} is missing: {e}", path.display()));
     let mut jsonl = String::new();
-    flate2::read::MultiGzDecoder::new(&raw[..]).read_to_string(&mut jsonl).unwrap();
+    flate2::read::MultiGzDecoder::new(&raw[..])
+        .read_to_string(&mut jsonl)
+        .unwrap();
     jsonl
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -32,8 +34,12 @@ fn load_texts() -> Vec<String> {
 fn heuristics(c: &mut Criterion) {
     let texts = load_texts();
     let bytes: usize = texts.iter().map(String::len).sum();
-    let (rep, quality, c4, fineweb) =
-        (GopherRepetition::default(), GopherQuality::default(), C4Quality::default(), FineWebQuality::default());
+    let (rep, quality, c4, fineweb) = (
+        GopherRepetition::default(),
+        GopherQuality::default(),
+        C4Quality::default(),
+        FineWebQuality::default(),
+    );
     let mut group = c.benchmark_group("heuristics");
     group.throughput(Throughput::Bytes(bytes as u64));
     group.sample_size(10);
@@ -59,6 +65,27 @@ fn heuristics(c: &mut Criterion) {
             }
         })
     });
+    // Each filter alone on documents whose analysis is already computed: the cost a
+    // filter adds on top of the shared analysis.
+    let docs: Vec<Document<'_>> = texts.iter().map(|t| Document::new(t, None)).collect();
+    for d in &docs {
+        black_box(d.analysis());
+    }
+    let filters: [(&str, &dyn Filter); 4] = [
+        ("gopher_rep", &rep),
+        ("gopher_quality", &quality),
+        ("c4", &c4),
+        ("fineweb", &fineweb),
+    ];
+    for (name, f) in filters {
+        group.bench_function(format!("ectsum_{name}_after_analysis"), |b| {
+            b.iter(|| {
+                for d in &docs {
+                    black_box(f.check(d));
+                }
+            })
+        });
+    }
     group.finish();
 }
 

@@ -14,10 +14,16 @@ use curate_filters::gopher_quality::GopherQuality;
 use curate_filters::gopher_repetition::GopherRepetition;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: heuristic_decisions IN.jsonl")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: heuristic_decisions IN.jsonl")?;
     let file = std::io::BufReader::new(std::fs::File::open(&path)?);
-    let (rep, quality, c4, fineweb) =
-        (GopherRepetition::default(), GopherQuality::default(), C4Quality::default(), FineWebQuality::default());
+    let (rep, quality, c4, fineweb) = (
+        GopherRepetition::default(),
+        GopherQuality::default(),
+        C4Quality::default(),
+        FineWebQuality::default(),
+    );
     let out = std::io::stdout();
     let mut out = BufWriter::new(out.lock());
     for line in file.lines() {

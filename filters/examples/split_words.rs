@@ -6,7 +6,9 @@
 use std::io::{BufRead, BufWriter, Write};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: split_words IN.jsonl")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: split_words IN.jsonl")?;
     let file = std::io::BufReader::new(std::fs::File::open(&path)?);
     let out = std::io::stdout();
     let mut out = BufWriter::new(out.lock());
@@ -18,7 +20,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let rec: serde_json::Value = serde_json::from_str(&line)?;
         let text = rec["text"].as_str().ok_or("record without text")?;
         let words = curate_filters::word_split::words(text);
-        writeln!(out, "{}", serde_json::json!({"id": rec["id"], "words": words}))?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"id": rec["id"], "words": words})
+        )?;
     }
     Ok(())
 }

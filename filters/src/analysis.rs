@@ -7,9 +7,6 @@
 //! thresholds are in characters (Unicode scalar values), as in the reference, so a
 //! threshold means the same thing on non-ASCII text.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
-
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::word_split::{self, is_datatrove_punct, is_py_alpha, is_py_space};
@@ -74,7 +71,13 @@ impl Analysis {
                     w.chars().any(is_py_alpha),
                 )
             };
-            words.push(Word { start: s, end: e, chars, is_symbol, has_alpha });
+            words.push(Word {
+                start: s,
+                end: e,
+                chars,
+                is_symbol,
+                has_alpha,
+            });
             word_hashes.push(xxh3_64(w.as_bytes()));
         }
 
@@ -127,7 +130,10 @@ impl Analysis {
 
     /// Total characters of the words `range` (no separators).
     fn word_chars(&self, from: usize, n: usize) -> usize {
-        self.words[from..from + n].iter().map(|w| w.chars as usize).sum()
+        self.words[from..from + n]
+            .iter()
+            .map(|w| w.chars as usize)
+            .sum()
     }
 
     /// Characters of the most frequent word `n`-gram (words joined by single spaces) times
@@ -138,13 +144,11 @@ impl Analysis {
             return None;
         }
         let mut counts = std::mem::take(&mut scratch.counts);
-        counts.clear();
+        counts.reset(self.words.len() + 1 - n);
         let hashes = scratch.hashes_for(self, n);
         let mut best: Option<(u32, u32)> = None; // (count, first index)
         for (i, &h) in hashes.iter().enumerate() {
-            let e = counts.entry(h).or_insert((0, i as u32));
-            e.0 += 1;
-            let cand = *e;
+            let cand = counts.bump(h, i as u32);
             best = match best {
                 Some(b) if b.0 > cand.0 || (b.0 == cand.0 && b.1 <= cand.1) => Some(b),
                 _ => Some(cand),
@@ -167,17 +171,16 @@ impl Analysis {
         let positions = self.words.len() - n + 1;
         // The hash array is borrowed from the scratch; the set lives beside it.
         let mut seen = std::mem::take(&mut scratch.seen);
-        seen.clear();
+        seen.reset(positions);
         let hashes = scratch.hashes_for(self, n);
         let mut repeated = 0usize;
         let mut idx = 0usize;
         while idx < positions {
-            if seen.contains(&hashes[idx]) {
+            if seen.insert(hashes[idx]) {
+                idx += 1;
+            } else {
                 repeated += self.word_chars(idx, n);
                 idx += n;
-            } else {
-                seen.insert(hashes[idx]);
-                idx += 1;
             }
         }
         scratch.seen = seen;
@@ -191,8 +194,8 @@ impl Analysis {
 pub struct NgramScratch {
     n: usize,
     hashes: Vec<u64>,
-    counts: HashMap<u64, (u32, u32), BuildHasherDefault<PreHashed>>,
-    seen: HashSet<u64, BuildHasherDefault<PreHashed>>,
+    counts: HashTable,
+    seen: HashTable,
 }
 
 impl NgramScratch {
@@ -221,21 +224,66 @@ fn mix(acc: u64, next: u64) -> u64 {
     (acc.rotate_left(23) ^ next).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Hasher for keys that are already uniformly distributed 64-bit hashes.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PreHashed(u64);
+/// Open-addressing table keyed by n-gram hashes (already uniform, so the low bits index
+/// directly), with a count and first position per key. Cleared and sized per use, so a
+/// document's sweep over n reuses one allocation.
+#[derive(Debug, Default)]
+struct HashTable {
+    keys: Vec<u64>,
+    vals: Vec<(u32, u32)>,
+    mask: usize,
+}
 
-impl Hasher for PreHashed {
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 29)
+/// Marks a free slot; a real hash equal to it is stored as 1 instead (one n-gram in 2^64
+/// shares a slot key with another).
+const FREE: u64 = 0;
+
+impl HashTable {
+    fn reset(&mut self, items: usize) {
+        let cap = (items * 2).next_power_of_two().max(16);
+        self.keys.clear();
+        self.keys.resize(cap, FREE);
+        self.vals.clear();
+        self.vals.resize(cap, (0, 0));
+        self.mask = cap - 1;
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(b);
+
+    #[inline]
+    fn slot(&self, h: u64) -> (usize, bool) {
+        let h = if h == FREE { 1 } else { h };
+        let mut i = (h ^ (h >> 32)) as usize & self.mask;
+        loop {
+            let k = self.keys[i];
+            if k == h {
+                return (i, true);
+            }
+            if k == FREE {
+                return (i, false);
+            }
+            i = (i + 1) & self.mask;
         }
     }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
+
+    /// Counts one more occurrence of `h` (first seen at `pos`); returns (count, first).
+    #[inline]
+    fn bump(&mut self, h: u64, pos: u32) -> (u32, u32) {
+        let (i, found) = self.slot(h);
+        if !found {
+            self.keys[i] = if h == FREE { 1 } else { h };
+            self.vals[i] = (0, pos);
+        }
+        self.vals[i].0 += 1;
+        self.vals[i]
+    }
+
+    /// Adds `h`; returns whether it was new.
+    #[inline]
+    fn insert(&mut self, h: u64) -> bool {
+        let (i, found) = self.slot(h);
+        if !found {
+            self.keys[i] = if h == FREE { 1 } else { h };
+        }
+        !found
     }
 }
 
@@ -256,7 +304,9 @@ pub fn py_strip(s: &str) -> &str {
 
 fn splitlines(text: &str, nl_lines: &[Span]) -> Vec<Span> {
     let bytes = text.as_bytes();
-    let other_breaks = bytes.iter().any(|&b| matches!(b, b'\r' | 0x0b | 0x0c | 0x1c..=0x1e))
+    let other_breaks = bytes
+        .iter()
+        .any(|&b| matches!(b, b'\r' | 0x0b | 0x0c | 0x1c..=0x1e))
         || memchr::memmem::find(bytes, "\u{85}".as_bytes()).is_some()
         || memchr::memmem::find(bytes, "\u{2028}".as_bytes()).is_some()
         || memchr::memmem::find(bytes, "\u{2029}".as_bytes()).is_some();
@@ -273,7 +323,15 @@ fn splitlines(text: &str, nl_lines: &[Span]) -> Vec<Span> {
     while let Some((i, c)) = it.next() {
         let brk = matches!(
             c,
-            '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
         );
         if brk {
             lines.push((start, i));

@@ -14,7 +14,10 @@
 //! flanked by non-word characters or the text's ends (for Japanese, Thai and Chinese, any
 //! occurrence). The list comes from the caller (LDNOOBW files, one entry a line).
 
+use std::sync::OnceLock;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use memchr::memmem::Finder;
 use serde::Deserialize;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -24,7 +27,7 @@ use crate::verdict::{Signal, Verdict};
 use crate::word_split::{count_sentences, is_py_digit, is_py_non_word, is_py_space};
 
 /// Switches and thresholds of the C4 line rules; defaults are datatrove's.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct C4QualityConfig {
     /// Remove `[1]`, `[edit]`, `[citation needed]` marks from lines.
@@ -64,8 +67,30 @@ impl Default for C4QualityConfig {
     }
 }
 
-const POLICY_SUBSTRINGS: [&str; 6] =
-    ["terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies"];
+const POLICY_SUBSTRINGS: [&str; 6] = [
+    "terms of use",
+    "privacy policy",
+    "cookie policy",
+    "uses cookies",
+    "use of cookies",
+    "use cookies",
+];
+
+/// Substring searchers for the lower-cased line, built once: "lorem ipsum", "javascript",
+/// then the policy phrases.
+fn finders() -> &'static [Finder<'static>; 8] {
+    static FINDERS: OnceLock<[Finder<'static>; 8]> = OnceLock::new();
+    FINDERS.get_or_init(|| {
+        let needles = ["lorem ipsum", "javascript"]
+            .into_iter()
+            .chain(POLICY_SUBSTRINGS);
+        let v: Vec<Finder<'static>> = needles.map(Finder::new).collect();
+        match <[Finder<'static>; 8]>::try_from(v) {
+            Ok(a) => a,
+            Err(_) => unreachable!("two fixed needles and six policy phrases"),
+        }
+    })
+}
 
 /// The C4 quality filter.
 #[derive(Debug, Clone, Default)]
@@ -106,9 +131,18 @@ impl C4Quality {
         let mut cleaned = String::new();
         let signals = |kept_lines: usize, num_sentences: i64, lines_total: usize| {
             vec![
-                Signal { name: "c4.lines", value: lines_total as f64 },
-                Signal { name: "c4.kept_lines", value: kept_lines as f64 },
-                Signal { name: "c4.sentences", value: num_sentences as f64 },
+                Signal {
+                    name: "c4.lines",
+                    value: lines_total as f64,
+                },
+                Signal {
+                    name: "c4.kept_lines",
+                    value: kept_lines as f64,
+                },
+                Signal {
+                    name: "c4.sentences",
+                    value: num_sentences as f64,
+                },
             ]
         };
 
@@ -119,7 +153,9 @@ impl C4Quality {
             let mut too_long = false;
             for w in line.split(is_py_space).filter(|w| !w.is_empty()) {
                 n_words += 1;
-                if c.max_word_length != -1 && crate::analysis::char_count(w) as i64 > c.max_word_length {
+                if c.max_word_length != -1
+                    && crate::analysis::char_count(w) as i64 > c.max_word_length
+                {
                     too_long = true;
                     break;
                 }
@@ -144,17 +180,30 @@ impl C4Quality {
             lower.clear();
             lower.extend_from_slice(line.as_bytes());
             lower.make_ascii_lowercase();
-            let has = |needle: &str| memchr::memmem::find(&lower, needle.as_bytes()).is_some();
-            if c.filter_lorem_ipsum && has("lorem ipsum") {
-                return C4Outcome { verdict: Verdict::drop("lorem_ipsum", signals(kept_lines, num_sentences, lines.len())), text: None };
+            let f = finders();
+            let has = |i: usize| f[i].find(&lower).is_some();
+            if c.filter_lorem_ipsum && has(0) {
+                return C4Outcome {
+                    verdict: Verdict::drop(
+                        "lorem_ipsum",
+                        signals(kept_lines, num_sentences, lines.len()),
+                    ),
+                    text: None,
+                };
             }
-            if c.filter_javascript && has("javascript") {
+            if c.filter_javascript && has(1) {
                 continue;
             }
             if c.filter_curly_bracket && line.contains('{') {
-                return C4Outcome { verdict: Verdict::drop("curly_bracket", signals(kept_lines, num_sentences, lines.len())), text: None };
+                return C4Outcome {
+                    verdict: Verdict::drop(
+                        "curly_bracket",
+                        signals(kept_lines, num_sentences, lines.len()),
+                    ),
+                    text: None,
+                };
             }
-            if c.filter_policy && POLICY_SUBSTRINGS.iter().any(|p| has(p)) {
+            if c.filter_policy && (2..8).any(has) {
                 continue;
             }
             if c.min_num_sentences != -1 {
@@ -170,13 +219,23 @@ impl C4Quality {
         }
         let sig = signals(kept_lines, num_sentences, lines.len());
         if num_sentences < c.min_num_sentences {
-            return C4Outcome { verdict: Verdict::drop("too_few_sentences", sig), text: None };
+            return C4Outcome {
+                verdict: Verdict::drop("too_few_sentences", sig),
+                text: None,
+            };
         }
         let text = want_text.then(|| {
             let stripped = py_strip(&out);
-            if stripped.len() == out.len() { out } else { stripped.to_string() }
+            if stripped.len() == out.len() {
+                out
+            } else {
+                stripped.to_string()
+            }
         });
-        C4Outcome { verdict: Verdict::keep(sig), text }
+        C4Outcome {
+            verdict: Verdict::keep(sig),
+            text,
+        }
     }
 }
 
@@ -198,7 +257,11 @@ fn remove_citations(line: &str, out: &mut String) {
     while let Some(i) = rest.find('[') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        let digits: usize = after.chars().take_while(|&c| is_py_digit(c)).map(char::len_utf8).sum();
+        let digits: usize = after
+            .chars()
+            .take_while(|&c| is_py_digit(c))
+            .map(char::len_utf8)
+            .sum();
         let skip = if after[digits..].starts_with(']') {
             Some(digits + 1)
         } else if after.starts_with("edit]") {
@@ -220,7 +283,7 @@ fn remove_citations(line: &str, out: &mut String) {
 }
 
 /// Settings of the bad-words rule.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct C4BadWordsConfig {
     /// Share of documents with bad words to keep anyway (0 keeps none). The choice is a
@@ -232,7 +295,10 @@ pub struct C4BadWordsConfig {
 
 impl Default for C4BadWordsConfig {
     fn default() -> Self {
-        C4BadWordsConfig { keep_fraction: 0.0, seed: 0 }
+        C4BadWordsConfig {
+            keep_fraction: 0.0,
+            seed: 0,
+        }
     }
 }
 
@@ -242,7 +308,10 @@ pub enum BadWordsError {
     #[error("the bad-words list for {lang:?} has no entries")]
     EmptyList { lang: String },
     #[error("building the bad-words matcher for {lang:?} failed: {source}")]
-    Build { lang: String, source: aho_corasick::BuildError },
+    Build {
+        lang: String,
+        source: aho_corasick::BuildError,
+    },
 }
 
 /// Words upstream never treats as bad in any language: common sub-words in languages
@@ -273,12 +342,17 @@ impl C4BadWords {
         let empty = words.iter().all(String::is_empty);
         words.retain(|w| !w.is_empty());
         if empty {
-            return Err(BadWordsError::EmptyList { lang: lang.to_string() });
+            return Err(BadWordsError::EmptyList {
+                lang: lang.to_string(),
+            });
         }
         let matcher = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .build(&words)
-            .map_err(|source| BadWordsError::Build { lang: lang.to_string(), source })?;
+            .map_err(|source| BadWordsError::Build {
+                lang: lang.to_string(),
+                source,
+            })?;
         Ok(C4BadWords {
             lang: lang.to_string(),
             needs_boundaries: !matches!(lang, "ja" | "th" | "zh"),
@@ -298,7 +372,10 @@ impl C4BadWords {
             return self.matcher.is_match(&lower);
         }
         self.matcher.find_overlapping_iter(&lower).any(|m| {
-            let before_ok = lower[..m.start()].chars().next_back().is_none_or(is_py_non_word);
+            let before_ok = lower[..m.start()]
+                .chars()
+                .next_back()
+                .is_none_or(is_py_non_word);
             let after_ok = lower[m.end()..].chars().next().is_none_or(is_py_non_word);
             before_ok && after_ok
         })
@@ -312,7 +389,10 @@ impl Filter for C4BadWords {
 
     fn check(&self, doc: &Document<'_>) -> Verdict {
         let found = self.contains_bad_word(doc.text());
-        let signals = vec![Signal { name: "c4_badwords.found", value: f64::from(u8::from(found)) }];
+        let signals = vec![Signal {
+            name: "c4_badwords.found",
+            value: f64::from(u8::from(found)),
+        }];
         if !found {
             return Verdict::keep(signals);
         }
@@ -343,21 +423,35 @@ mod tests {
         assert_eq!(v.signal("c4.sentences"), Some(5.0));
         assert_eq!(
             text.as_deref(),
-            Some("This is the first sentence. Here is another one.\nA third line is here! And a fourth one?\nThe fifth sentence ends here.")
+            Some(
+                "This is the first sentence. Here is another one.\nA third line is here! And a fourth one?\nThe fifth sentence ends here."
+            )
         );
     }
 
     #[test]
     fn document_level_drops() {
-        assert_eq!(outcome("Only one sentence here.").0.drop_reason, Some("too_few_sentences"));
-        assert_eq!(outcome("Lorem ipsum dolor sit amet.").0.drop_reason, Some("lorem_ipsum"));
-        assert_eq!(outcome("function f() { return 1; }.").0.drop_reason, Some("curly_bracket"));
+        assert_eq!(
+            outcome("Only one sentence here.").0.drop_reason,
+            Some("too_few_sentences")
+        );
+        assert_eq!(
+            outcome("Lorem ipsum dolor sit amet.").0.drop_reason,
+            Some("lorem_ipsum")
+        );
+        assert_eq!(
+            outcome("function f() { return 1; }.").0.drop_reason,
+            Some("curly_bracket")
+        );
     }
 
     #[test]
     fn citations_are_removed_before_the_punctuation_check() {
         let mut out = String::new();
-        remove_citations("A fact.[12] Another[edit] one[citation needed][x]", &mut out);
+        remove_citations(
+            "A fact.[12] Another[edit] one[citation needed][x]",
+            &mut out,
+        );
         assert_eq!(out, "A fact. Another one[x]");
     }
 
@@ -366,7 +460,10 @@ mod tests {
         let f = C4BadWords::new("en", "ass\nbadword\n", C4BadWordsConfig::default()).unwrap();
         assert!(f.contains_bad_word("What a BADWORD!"));
         assert!(!f.contains_bad_word("A classic assessment."));
-        assert_eq!(f.check(&Document::new("you ass", None)).drop_reason, Some("document_removed_with_badwords"));
+        assert_eq!(
+            f.check(&Document::new("you ass", None)).drop_reason,
+            Some("document_removed_with_badwords")
+        );
         let zh = C4BadWords::new("zh", "坏词\n", C4BadWordsConfig::default()).unwrap();
         assert!(zh.contains_bad_word("这是坏词啊"));
         assert!(C4BadWords::new("en", "\n\n", C4BadWordsConfig::default()).is_err());

@@ -17,7 +17,11 @@ pub struct Document<'a> {
 
 impl<'a> Document<'a> {
     pub fn new(text: &'a str, url: Option<&'a str>) -> Self {
-        Document { text, url, analysis: OnceLock::new() }
+        Document {
+            text,
+            url,
+            analysis: OnceLock::new(),
+        }
     }
 
     pub fn text(&self) -> &'a str {

@@ -8,8 +8,8 @@
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
 use crate::fast_hash::FastBuildHasher;
+use serde::Deserialize;
 
 use crate::analysis::char_count;
 use crate::filter::{Document, Filter};
@@ -17,7 +17,7 @@ use crate::verdict::{Signal, Verdict};
 use crate::word_split::{is_py_space, is_terminal_punct};
 
 /// Thresholds of the FineWeb rules; defaults are datatrove's.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FineWebQualityConfig {
     /// A share of lines ending in terminal punctuation below this drops the document
@@ -69,7 +69,9 @@ impl FineWebQuality {
     }
 
     fn ends_with_stop(&self, line: &str) -> bool {
-        let Some(last) = line.chars().next_back() else { return false };
+        let Some(last) = line.chars().next_back() else {
+            return false;
+        };
         if self.config.stop_chars.is_empty() {
             is_terminal_punct(last)
         } else {
@@ -96,7 +98,8 @@ impl Filter for FineWebQuality {
         let mut punct = 0usize;
         let mut short = 0usize;
         let mut dup_chars = 0usize;
-        let mut seen: HashSet<&str, FastBuildHasher> = HashSet::with_hasher(FastBuildHasher::default());
+        let mut seen: HashSet<&str, FastBuildHasher> =
+            HashSet::with_hasher(FastBuildHasher::default());
         for l in lines {
             n += 1;
             punct += usize::from(self.ends_with_stop(l));
@@ -112,24 +115,44 @@ impl Filter for FineWebQuality {
         }
         let n_f = n as f64;
         let punct_ratio = punct as f64 / n_f;
-        signals.push(Signal { name: "fineweb.line_punct_ratio", value: punct_ratio });
+        signals.push(Signal {
+            name: "fineweb.line_punct_ratio",
+            value: punct_ratio,
+        });
         if punct_ratio < c.line_punct_thr && !(punct_ratio == 0.0 && c.line_punct_exclude_zero) {
             return Verdict::drop("line_punct_ratio", signals);
         }
         let short_ratio = short as f64 / n_f;
-        signals.push(Signal { name: "fineweb.short_line_ratio", value: short_ratio });
+        signals.push(Signal {
+            name: "fineweb.short_line_ratio",
+            value: short_ratio,
+        });
         if short_ratio > c.short_line_thr {
             return Verdict::drop("short_line_ratio", signals);
         }
         let body_chars = a.char_len() - a.newline_count();
-        let dup_ratio = if body_chars == 0 { f64::NAN } else { dup_chars as f64 / body_chars as f64 };
-        signals.push(Signal { name: "fineweb.char_dup_ratio", value: dup_ratio });
+        let dup_ratio = if body_chars == 0 {
+            f64::NAN
+        } else {
+            dup_chars as f64 / body_chars as f64
+        };
+        signals.push(Signal {
+            name: "fineweb.char_dup_ratio",
+            value: dup_ratio,
+        });
         if dup_ratio > c.char_duplicates_ratio {
             return Verdict::drop("char_dup_ratio", signals);
         }
         let words = a.words().len();
-        let list_ratio = if words == 0 { f64::INFINITY } else { a.newline_count() as f64 / words as f64 };
-        signals.push(Signal { name: "fineweb.list_ratio", value: list_ratio });
+        let list_ratio = if words == 0 {
+            f64::INFINITY
+        } else {
+            a.newline_count() as f64 / words as f64
+        };
+        signals.push(Signal {
+            name: "fineweb.list_ratio",
+            value: list_ratio,
+        });
         if list_ratio > c.new_line_ratio {
             return Verdict::drop("list_ratio", signals);
         }
@@ -142,15 +165,25 @@ mod tests {
     use super::*;
 
     fn reason(text: &str) -> Option<&'static str> {
-        FineWebQuality::default().check(&Document::new(text, None)).drop_reason
+        FineWebQuality::default()
+            .check(&Document::new(text, None))
+            .drop_reason
     }
 
     #[test]
     fn rules_in_order() {
         let good = "This line is long enough and it ends properly.\nAnother line that also ends with a period.";
         assert_eq!(reason(good), None);
-        assert_eq!(reason("no punctuation at all here\nnor here either my friend"), Some("line_punct_ratio"));
-        assert_eq!(reason("Short.\nTiny.\nSmall.\nA much longer line that is definitely over thirty chars."), Some("short_line_ratio"));
+        assert_eq!(
+            reason("no punctuation at all here\nnor here either my friend"),
+            Some("line_punct_ratio")
+        );
+        assert_eq!(
+            reason(
+                "Short.\nTiny.\nSmall.\nA much longer line that is definitely over thirty chars."
+            ),
+            Some("short_line_ratio")
+        );
         let dup = "This line repeats and is long enough to count.\nThis line repeats and is long enough to count.";
         assert_eq!(reason(dup), Some("char_dup_ratio"));
         assert_eq!(reason("\n \n"), Some("empty"));

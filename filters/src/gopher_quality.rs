@@ -14,7 +14,7 @@ use crate::verdict::{Signal, Verdict};
 use crate::word_split::is_py_space;
 
 /// Thresholds of the Gopher quality rules; defaults are the paper's (and datatrove's).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GopherQualityConfig {
     /// Fewer non-symbol words than this drops the document (`gopher_short_doc`).
@@ -79,7 +79,13 @@ impl GopherQuality {
 /// Python's `str.count` (non-overlapping occurrences).
 fn count_non_overlapping(hay: &str, needle: &str) -> usize {
     memchr::memmem::find_iter(hay.as_bytes(), needle.as_bytes())
-        .fold((0usize, 0usize), |(n, next_ok), at| if at >= next_ok { (n + 1, at + needle.len()) } else { (n, next_ok) })
+        .fold((0usize, 0usize), |(n, next_ok), at| {
+            if at >= next_ok {
+                (n + 1, at + needle.len())
+            } else {
+                (n, next_ok)
+            }
+        })
         .0
 }
 
@@ -104,7 +110,10 @@ impl Filter for GopherQuality {
             }
             n_alpha += usize::from(w.has_alpha);
         }
-        let mut signals = vec![Signal { name: "gopher_quality.words", value: n_content as f64 }];
+        let mut signals = vec![Signal {
+            name: "gopher_quality.words",
+            value: n_content as f64,
+        }];
 
         if c.min_doc_words != 0 && n_content < c.min_doc_words {
             return Verdict::drop("gopher_short_doc", signals);
@@ -114,8 +123,15 @@ impl Filter for GopherQuality {
         }
 
         // The mean of an empty list is NaN upstream: every comparison with it is false.
-        let avg = if n_content == 0 { f64::NAN } else { content_chars as f64 / n_content as f64 };
-        signals.push(Signal { name: "gopher_quality.avg_word_length", value: avg });
+        let avg = if n_content == 0 {
+            f64::NAN
+        } else {
+            content_chars as f64 / n_content as f64
+        };
+        signals.push(Signal {
+            name: "gopher_quality.avg_word_length",
+            value: avg,
+        });
         if c.min_avg_word_length != 0.0 && avg < c.min_avg_word_length {
             return Verdict::drop("gopher_below_avg_threshold", signals);
         }
@@ -124,15 +140,26 @@ impl Filter for GopherQuality {
         }
 
         let per_word = |count: usize| {
-            if n_words == 0 { if count == 0 { f64::NAN } else { f64::INFINITY } } else { count as f64 / n_words as f64 }
+            if n_words == 0 {
+                if count == 0 { f64::NAN } else { f64::INFINITY }
+            } else {
+                count as f64 / n_words as f64
+            }
         };
         let hash_ratio = per_word(bytecount(text, b'#'));
-        signals.push(Signal { name: "gopher_quality.hash_ratio", value: hash_ratio });
+        signals.push(Signal {
+            name: "gopher_quality.hash_ratio",
+            value: hash_ratio,
+        });
         if c.max_symbol_word_ratio != 0.0 && hash_ratio > c.max_symbol_word_ratio {
             return Verdict::drop("gopher_too_many_hashes", signals);
         }
-        let ellipsis_ratio = per_word(count_non_overlapping(text, "...") + count_non_overlapping(text, "…"));
-        signals.push(Signal { name: "gopher_quality.ellipsis_ratio", value: ellipsis_ratio });
+        let ellipsis_ratio =
+            per_word(count_non_overlapping(text, "...") + count_non_overlapping(text, "…"));
+        signals.push(Signal {
+            name: "gopher_quality.ellipsis_ratio",
+            value: ellipsis_ratio,
+        });
         if c.max_symbol_word_ratio != 0.0 && ellipsis_ratio > c.max_symbol_word_ratio {
             return Verdict::drop("gopher_too_many_ellipsis", signals);
         }
@@ -147,7 +174,10 @@ impl Filter for GopherQuality {
             })
             .count();
         let bullet_ratio = bullets as f64 / n_lines;
-        signals.push(Signal { name: "gopher_quality.bullet_lines_ratio", value: bullet_ratio });
+        signals.push(Signal {
+            name: "gopher_quality.bullet_lines_ratio",
+            value: bullet_ratio,
+        });
         if c.max_bullet_lines_ratio != 0.0 && bullet_ratio > c.max_bullet_lines_ratio {
             return Verdict::drop("gopher_too_many_bullets", signals);
         }
@@ -159,19 +189,28 @@ impl Filter for GopherQuality {
             })
             .count();
         let ellipsis_lines_ratio = ellipsis_lines as f64 / n_lines;
-        signals.push(Signal { name: "gopher_quality.ellipsis_lines_ratio", value: ellipsis_lines_ratio });
+        signals.push(Signal {
+            name: "gopher_quality.ellipsis_lines_ratio",
+            value: ellipsis_lines_ratio,
+        });
         if c.max_ellipsis_lines_ratio != 0.0 && ellipsis_lines_ratio > c.max_ellipsis_lines_ratio {
             return Verdict::drop("gopher_too_many_end_ellipsis", signals);
         }
 
         let alpha_ratio = per_word(n_alpha);
-        signals.push(Signal { name: "gopher_quality.alpha_words_ratio", value: alpha_ratio });
+        signals.push(Signal {
+            name: "gopher_quality.alpha_words_ratio",
+            value: alpha_ratio,
+        });
         if c.max_non_alpha_words_ratio != 0.0 && alpha_ratio < c.max_non_alpha_words_ratio {
             return Verdict::drop("gopher_below_alpha_threshold", signals);
         }
 
         let stop = distinct_stop_words(text, words, &c.stop_words);
-        signals.push(Signal { name: "gopher_quality.stop_words", value: stop as f64 });
+        signals.push(Signal {
+            name: "gopher_quality.stop_words",
+            value: stop as f64,
+        });
         if c.min_stop_words != 0 && stop < c.min_stop_words {
             return Verdict::drop("gopher_enough_stop_words", signals);
         }
@@ -184,10 +223,14 @@ fn bytecount(text: &str, b: u8) -> usize {
 }
 
 /// How many of `stop_words` occur at least once as a whole word.
-fn distinct_stop_words(text: &str, words: &[crate::analysis::Word], stop_words: &[String]) -> usize {
-    let (min_len, max_len) = stop_words
-        .iter()
-        .fold((usize::MAX, 0), |(lo, hi), s| (lo.min(s.len()), hi.max(s.len())));
+fn distinct_stop_words(
+    text: &str,
+    words: &[crate::analysis::Word],
+    stop_words: &[String],
+) -> usize {
+    let (min_len, max_len) = stop_words.iter().fold((usize::MAX, 0), |(lo, hi), s| {
+        (lo.min(s.len()), hi.max(s.len()))
+    });
     let mut found = vec![false; stop_words.len()];
     let mut n_found = 0;
     for w in words {
@@ -207,7 +250,12 @@ fn distinct_stop_words(text: &str, words: &[crate::analysis::Word], stop_words: 
         }
     }
     // Duplicated entries in the configured list count once, as in a set.
-    let mut distinct: Vec<&str> = stop_words.iter().zip(&found).filter(|(_, f)| **f).map(|(s, _)| s.as_str()).collect();
+    let mut distinct: Vec<&str> = stop_words
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| **f)
+        .map(|(s, _)| s.as_str())
+        .collect();
     distinct.sort_unstable();
     distinct.dedup();
     distinct.len()
@@ -222,7 +270,8 @@ mod tests {
     }
 
     fn prose(n: usize) -> String {
-        let base = "The quick brown fox jumps over the lazy dog and runs to the river with friends. ";
+        let base =
+            "The quick brown fox jumps over the lazy dog and runs to the river with friends. ";
         base.repeat(n)
     }
 
@@ -236,13 +285,22 @@ mod tests {
 
     #[test]
     fn drops_short_and_symbol_heavy_documents() {
-        assert_eq!(verdict("Too short to matter.").drop_reason, Some("gopher_short_doc"));
+        assert_eq!(
+            verdict("Too short to matter.").drop_reason,
+            Some("gopher_short_doc")
+        );
         let hashes = format!("{} {}", prose(4), "#tag ".repeat(10));
         assert_eq!(verdict(&hashes).drop_reason, Some("gopher_too_many_hashes"));
         let bullets = "- The item is with the cart of the shop today\n".repeat(10);
-        assert_eq!(verdict(&bullets).drop_reason, Some("gopher_too_many_bullets"));
+        assert_eq!(
+            verdict(&bullets).drop_reason,
+            Some("gopher_too_many_bullets")
+        );
         let no_stop = "Lorem ipsum dolor sit amet consectetur adipiscing elit sed. ".repeat(8);
-        assert_eq!(verdict(&no_stop).drop_reason, Some("gopher_enough_stop_words"));
+        assert_eq!(
+            verdict(&no_stop).drop_reason,
+            Some("gopher_enough_stop_words")
+        );
     }
 
     #[test]

@@ -11,15 +11,15 @@
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
 use crate::fast_hash::FastBuildHasher;
+use serde::Deserialize;
 
 use crate::analysis::{NgramScratch, Span, char_count};
 use crate::filter::{Document, Filter};
 use crate::verdict::{Signal, Verdict};
 
 /// Thresholds of the Gopher repetition rules; defaults are the paper's (and datatrove's).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GopherRepetitionConfig {
     /// Share of duplicated lines above this drops the document (`dup_line_frac`); 0 disables.
@@ -46,7 +46,14 @@ impl Default for GopherRepetitionConfig {
             dup_line_char_frac: 0.2,
             dup_para_char_frac: 0.2,
             top_n_grams: vec![(2, 0.2), (3, 0.18), (4, 0.16)],
-            dup_n_grams: vec![(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)],
+            dup_n_grams: vec![
+                (5, 0.15),
+                (6, 0.14),
+                (7, 0.13),
+                (8, 0.12),
+                (9, 0.11),
+                (10, 0.10),
+            ],
         }
     }
 }
@@ -70,42 +77,69 @@ impl GopherRepetition {
 /// Reason strings for n-gram rules, by n (the reason must be a `&'static str`).
 fn top_reason(n: usize) -> &'static str {
     const R: [&str; 11] = [
-        "top_0_gram", "top_1_gram", "top_2_gram", "top_3_gram", "top_4_gram", "top_5_gram",
-        "top_6_gram", "top_7_gram", "top_8_gram", "top_9_gram", "top_10_gram",
+        "top_0_gram",
+        "top_1_gram",
+        "top_2_gram",
+        "top_3_gram",
+        "top_4_gram",
+        "top_5_gram",
+        "top_6_gram",
+        "top_7_gram",
+        "top_8_gram",
+        "top_9_gram",
+        "top_10_gram",
     ];
     R.get(n).copied().unwrap_or("top_n_gram")
 }
 
 fn dup_reason(n: usize) -> &'static str {
     const R: [&str; 11] = [
-        "duplicated_0_n_grams", "duplicated_1_n_grams", "duplicated_2_n_grams",
-        "duplicated_3_n_grams", "duplicated_4_n_grams", "duplicated_5_n_grams",
-        "duplicated_6_n_grams", "duplicated_7_n_grams", "duplicated_8_n_grams",
-        "duplicated_9_n_grams", "duplicated_10_n_grams",
+        "duplicated_0_n_grams",
+        "duplicated_1_n_grams",
+        "duplicated_2_n_grams",
+        "duplicated_3_n_grams",
+        "duplicated_4_n_grams",
+        "duplicated_5_n_grams",
+        "duplicated_6_n_grams",
+        "duplicated_7_n_grams",
+        "duplicated_8_n_grams",
+        "duplicated_9_n_grams",
+        "duplicated_10_n_grams",
     ];
     R.get(n).copied().unwrap_or("duplicated_n_n_grams")
 }
 
 const TOP_SIGNALS: [&str; 11] = [
-    "gopher_repetition.top_0_gram", "gopher_repetition.top_1_gram",
-    "gopher_repetition.top_2_gram", "gopher_repetition.top_3_gram",
-    "gopher_repetition.top_4_gram", "gopher_repetition.top_5_gram",
-    "gopher_repetition.top_6_gram", "gopher_repetition.top_7_gram",
-    "gopher_repetition.top_8_gram", "gopher_repetition.top_9_gram",
+    "gopher_repetition.top_0_gram",
+    "gopher_repetition.top_1_gram",
+    "gopher_repetition.top_2_gram",
+    "gopher_repetition.top_3_gram",
+    "gopher_repetition.top_4_gram",
+    "gopher_repetition.top_5_gram",
+    "gopher_repetition.top_6_gram",
+    "gopher_repetition.top_7_gram",
+    "gopher_repetition.top_8_gram",
+    "gopher_repetition.top_9_gram",
     "gopher_repetition.top_10_gram",
 ];
 const DUP_SIGNALS: [&str; 11] = [
-    "gopher_repetition.dup_0_gram", "gopher_repetition.dup_1_gram",
-    "gopher_repetition.dup_2_gram", "gopher_repetition.dup_3_gram",
-    "gopher_repetition.dup_4_gram", "gopher_repetition.dup_5_gram",
-    "gopher_repetition.dup_6_gram", "gopher_repetition.dup_7_gram",
-    "gopher_repetition.dup_8_gram", "gopher_repetition.dup_9_gram",
+    "gopher_repetition.dup_0_gram",
+    "gopher_repetition.dup_1_gram",
+    "gopher_repetition.dup_2_gram",
+    "gopher_repetition.dup_3_gram",
+    "gopher_repetition.dup_4_gram",
+    "gopher_repetition.dup_5_gram",
+    "gopher_repetition.dup_6_gram",
+    "gopher_repetition.dup_7_gram",
+    "gopher_repetition.dup_8_gram",
+    "gopher_repetition.dup_9_gram",
     "gopher_repetition.dup_10_gram",
 ];
 
 /// `(duplicate elements, characters in duplicates)` over `spans` of `text`.
 fn find_duplicates<'t>(text: &'t str, spans: impl Iterator<Item = Span>) -> (usize, usize, usize) {
-    let mut seen: HashSet<&'t str, FastBuildHasher> = HashSet::with_hasher(FastBuildHasher::default());
+    let mut seen: HashSet<&'t str, FastBuildHasher> =
+        HashSet::with_hasher(FastBuildHasher::default());
     let (mut n, mut dups, mut chars) = (0usize, 0usize, 0usize);
     for (s, e) in spans {
         n += 1;
@@ -135,12 +169,18 @@ impl Filter for GopherRepetition {
 
         let (n_para, para_dups, para_chars) = find_duplicates(text, a.paragraphs().iter().copied());
         let para_frac = para_dups as f64 / n_para as f64;
-        signals.push(Signal { name: "gopher_repetition.dup_para_frac", value: para_frac });
+        signals.push(Signal {
+            name: "gopher_repetition.dup_para_frac",
+            value: para_frac,
+        });
         if c.dup_para_frac != 0.0 && para_frac > c.dup_para_frac {
             return Verdict::drop("dup_para_frac", signals);
         }
         let para_char_frac = para_chars as f64 / len;
-        signals.push(Signal { name: "gopher_repetition.dup_para_char_frac", value: para_char_frac });
+        signals.push(Signal {
+            name: "gopher_repetition.dup_para_char_frac",
+            value: para_char_frac,
+        });
         if c.dup_para_char_frac != 0.0 && para_char_frac > c.dup_para_char_frac {
             return Verdict::drop("dup_para_char_frac", signals);
         }
@@ -149,31 +189,55 @@ impl Filter for GopherRepetition {
         // except an empty first or last line, which the split keeps.
         let nl = a.nl_lines();
         let last = nl.len() - 1;
-        let lines = nl.iter().enumerate().filter(|&(i, &(s, e))| s != e || i == 0 || i == last).map(|(_, &l)| l);
+        let lines = nl
+            .iter()
+            .enumerate()
+            .filter(|&(i, &(s, e))| s != e || i == 0 || i == last)
+            .map(|(_, &l)| l);
         let (n_lines, line_dups, line_chars) = find_duplicates(text, lines);
         let line_frac = line_dups as f64 / n_lines as f64;
-        signals.push(Signal { name: "gopher_repetition.dup_line_frac", value: line_frac });
+        signals.push(Signal {
+            name: "gopher_repetition.dup_line_frac",
+            value: line_frac,
+        });
         if c.dup_line_frac != 0.0 && line_frac > c.dup_line_frac {
             return Verdict::drop("dup_line_frac", signals);
         }
         let line_char_frac = line_chars as f64 / len;
-        signals.push(Signal { name: "gopher_repetition.dup_line_char_frac", value: line_char_frac });
+        signals.push(Signal {
+            name: "gopher_repetition.dup_line_char_frac",
+            value: line_char_frac,
+        });
         if c.dup_line_char_frac != 0.0 && line_char_frac > c.dup_line_char_frac {
             return Verdict::drop("dup_line_char_frac", signals);
         }
 
         let mut scratch = NgramScratch::default();
         for &(n, frac) in &c.top_n_grams {
-            let Some(top) = a.top_ngram_chars(n, &mut scratch) else { continue };
+            let Some(top) = a.top_ngram_chars(n, &mut scratch) else {
+                continue;
+            };
             let share = top as f64 / len;
-            signals.push(Signal { name: TOP_SIGNALS.get(n).copied().unwrap_or("gopher_repetition.top_n_gram"), value: share });
+            signals.push(Signal {
+                name: TOP_SIGNALS
+                    .get(n)
+                    .copied()
+                    .unwrap_or("gopher_repetition.top_n_gram"),
+                value: share,
+            });
             if share > frac {
                 return Verdict::drop(top_reason(n), signals);
             }
         }
         for &(n, frac) in &c.dup_n_grams {
             let share = a.dup_ngram_chars(n, &mut scratch) as f64 / len;
-            signals.push(Signal { name: DUP_SIGNALS.get(n).copied().unwrap_or("gopher_repetition.dup_n_gram"), value: share });
+            signals.push(Signal {
+                name: DUP_SIGNALS
+                    .get(n)
+                    .copied()
+                    .unwrap_or("gopher_repetition.dup_n_gram"),
+                value: share,
+            });
             if share > frac {
                 return Verdict::drop(dup_reason(n), signals);
             }
@@ -187,7 +251,9 @@ mod tests {
     use super::*;
 
     fn reason(text: &str) -> Option<&'static str> {
-        GopherRepetition::default().check(&Document::new(text, None)).drop_reason
+        GopherRepetition::default()
+            .check(&Document::new(text, None))
+            .drop_reason
     }
 
     #[test]
@@ -202,12 +268,21 @@ mod tests {
 
     #[test]
     fn drops_repeated_paragraphs_lines_and_ngrams() {
-        assert_eq!(reason("same para\n\nsame para\n\nother one"), Some("dup_para_frac"));
-        assert_eq!(reason("line a\nline a\nline b\nline c"), Some("dup_line_char_frac"));
+        assert_eq!(
+            reason("same para\n\nsame para\n\nother one"),
+            Some("dup_para_frac")
+        );
+        assert_eq!(
+            reason("line a\nline a\nline b\nline c"),
+            Some("dup_line_char_frac")
+        );
         // 2 duplicates out of 7 lines stays under 0.3; the 2-gram rule catches it.
         assert_eq!(reason("x\nx\nx\ny\nz\nw\nv"), Some("top_2_gram"));
         assert_eq!(reason("x\nx\nx\nx\ny\nz"), Some("dup_line_frac"));
-        assert_eq!(reason("buy now buy now buy now and more words here to dilute"), Some("top_2_gram"));
+        assert_eq!(
+            reason("buy now buy now buy now and more words here to dilute"),
+            Some("top_2_gram")
+        );
         assert_eq!(reason(""), Some("empty"));
     }
 }

@@ -64,7 +64,8 @@ pub enum LanguageError {
 }
 
 /// Settings of the language filter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LanguageConfig {
     /// Languages to keep, ISO 639-1 (`"en"`) or ISO 639-3 (`"eng"`). Default `["en"]`.
     pub languages: Vec<String>,

@@ -5,18 +5,18 @@
 //! decision with the signal values it computed, so the same code serves the pipeline's
 //! stages, the ad hoc `curate tag` command and the benchmarks.
 
-pub mod verdict;
 pub mod analysis;
 pub mod c4;
+pub mod dedup;
 mod fast_hash;
 pub mod filter;
 pub mod fineweb;
 pub mod gopher_quality;
 pub mod gopher_repetition;
-pub mod word_split;
-pub mod dedup;
-pub mod url;
 pub mod language;
 pub mod toxicity;
+pub mod url;
+pub mod verdict;
+pub mod word_split;
 
 pub use verdict::{Signal, Verdict};

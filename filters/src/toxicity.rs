@@ -64,7 +64,8 @@ pub enum ToxicityError {
 const MAX_DFA_PATTERNS: usize = 5_000;
 
 /// Thresholds of the toxicity filter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ToxicityConfig {
     /// Drop when more bad-word matches than this are found. Default 2: with LDNOOBW `en`
     /// and the default allow-list, 23 of the 22,421 finance documents measured keep one or

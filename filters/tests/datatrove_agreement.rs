@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use curate_filters::c4::C4Quality;
+use curate_filters::c4::{C4BadWords, C4BadWordsConfig, C4Quality};
 use curate_filters::filter::{Document, Filter};
 use curate_filters::fineweb::FineWebQuality;
 use curate_filters::gopher_quality::GopherQuality;
@@ -33,10 +33,13 @@ fn corpora() -> PathBuf {
 }
 
 fn read_bytes(path: &Path) -> Vec<u8> {
-    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("corpus file {} is missing: {e}", path.display()));
+    let raw = std::fs::read(path)
+        .unwrap_or_else(|e| panic!("corpus file {} is missing: {e}", path.display()));
     if path.extension().is_some_and(|e| e == "gz") {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).unwrap();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .unwrap();
         out
     } else {
         raw
@@ -52,7 +55,10 @@ fn file_name(path: &Path) -> String {
 }
 
 /// `(id, text)` of every record of JSON Lines files; `field` picks the text.
-fn jsonl(files: &[PathBuf], field: fn(&serde_json::Value) -> Option<String>) -> Vec<(String, String)> {
+fn jsonl(
+    files: &[PathBuf],
+    field: fn(&serde_json::Value) -> Option<String>,
+) -> Vec<(String, String)> {
     let mut docs = Vec::new();
     for path in files {
         let name = file_name(path);
@@ -75,7 +81,13 @@ fn text_field(rec: &serde_json::Value) -> Option<String> {
 
 fn joined_sentences(rec: &serde_json::Value) -> Option<String> {
     let sentences = rec["sentences"].as_array()?;
-    Some(sentences.iter().filter_map(|s| s.as_str()).collect::<Vec<_>>().join("\n"))
+    Some(
+        sentences
+            .iter()
+            .filter_map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
 }
 
 fn gutenberg() -> Vec<(String, String)> {
@@ -90,7 +102,10 @@ fn gutenberg() -> Vec<(String, String)> {
 }
 
 fn is_wikitext_title(line: &str) -> bool {
-    line.len() > 6 && line.starts_with(" = ") && !line[3..].starts_with('=') && line.ends_with(" = ")
+    line.len() > 6
+        && line.starts_with(" = ")
+        && !line[3..].starts_with('=')
+        && line.ends_with(" = ")
 }
 
 fn wikitext() -> Vec<(String, String)> {
@@ -129,19 +144,29 @@ fn documents(corpus: &str) -> Vec<(String, String)> {
             files.sort();
             jsonl(&files, text_field)
         }
-        "ectsum_earnings_calls" => jsonl(&[c.join(corpus).join("ectsum_train.jsonl.gz")], text_field),
-        "toxic_web_4chan" => jsonl(&[c.join(corpus).join("4chan_00000000.jsonl.gz")], text_field),
-        "dclm_quality_labels" => jsonl(&[c.join(corpus).join("dclm_human_quality_labels.jsonl")], text_field),
+        "ectsum_earnings_calls" => {
+            jsonl(&[c.join(corpus).join("ectsum_train.jsonl.gz")], text_field)
+        }
+        "toxic_web_4chan" => jsonl(
+            &[c.join(corpus).join("4chan_00000000.jsonl.gz")],
+            text_field,
+        ),
+        "dclm_quality_labels" => jsonl(
+            &[c.join(corpus).join("dclm_human_quality_labels.jsonl")],
+            text_field,
+        ),
         "dolma_test_fixtures" => jsonl(
             &[
-                c.join(corpus).join("tests/data/provided/documents/000.json.gz"),
+                c.join(corpus)
+                    .join("tests/data/provided/documents/000.json.gz"),
                 c.join(corpus).join("tests/data/formats/test.jsonl"),
             ],
             text_field,
         ),
-        "fomc_fed_communications" => {
-            jsonl(&[c.join(corpus).join("fomc_filtered_sentences.jsonl.gz")], joined_sentences)
-        }
+        "fomc_fed_communications" => jsonl(
+            &[c.join(corpus).join("fomc_filtered_sentences.jsonl.gz")],
+            joined_sentences,
+        ),
         "gutenberg_books" => gutenberg(),
         "wikitext103_wikipedia" => wikitext(),
         other => panic!("no reader for corpus {other}"),
@@ -154,7 +179,9 @@ struct Expected {
 }
 
 fn expectations(corpus: &str) -> Vec<(String, Expected)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/datatrove_decisions").join(format!("{corpus}.jsonl"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/datatrove_decisions")
+        .join(format!("{corpus}.jsonl"));
     read_text(&path)
         .lines()
         .map(|l| {
@@ -162,7 +189,13 @@ fn expectations(corpus: &str) -> Vec<(String, Expected)> {
             let d = |k: &str| r[k].as_str().unwrap().to_string();
             let id = d("id");
             let c4_chars_after = r["c4_chars_after"].as_u64().unwrap() as usize;
-            (id, Expected { decisions: FILTERS.map(d), c4_chars_after })
+            (
+                id,
+                Expected {
+                    decisions: FILTERS.map(d),
+                    c4_chars_after,
+                },
+            )
         })
         .collect()
 }
@@ -170,15 +203,25 @@ fn expectations(corpus: &str) -> Vec<(String, Expected)> {
 fn check_corpus(corpus: &str) {
     let expected = expectations(corpus);
     let docs: HashMap<String, String> = documents(corpus).into_iter().collect();
-    assert_eq!(docs.len(), expected.len(), "{corpus}: document count differs from the expectations");
-    let (rep, quality, c4, fineweb) =
-        (GopherRepetition::default(), GopherQuality::default(), C4Quality::default(), FineWebQuality::default());
+    assert_eq!(
+        docs.len(),
+        expected.len(),
+        "{corpus}: document count differs from the expectations"
+    );
+    let (rep, quality, c4, fineweb) = (
+        GopherRepetition::default(),
+        GopherQuality::default(),
+        C4Quality::default(),
+        FineWebQuality::default(),
+    );
     let mut disagreements: [Vec<String>; 4] = Default::default();
     let mut same_reason = [0usize; 4];
     let mut both_drop = [0usize; 4];
     let mut c4_text_mismatch = Vec::new();
     for (id, exp) in &expected {
-        let text = docs.get(id).unwrap_or_else(|| panic!("{corpus}: no document with id {id}"));
+        let text = docs
+            .get(id)
+            .unwrap_or_else(|| panic!("{corpus}: no document with id {id}"));
         let doc = Document::new(text, None);
         let (c4_verdict, c4_text) = c4.apply(&doc);
         let ours = [
@@ -197,10 +240,11 @@ fn check_corpus(corpus: &str) {
                 same_reason[k] += usize::from(theirs == ours_s);
             }
         }
-        if let Some(t) = c4_text {
-            if exp.decisions[2] == "keep" && t.chars().count() != exp.c4_chars_after {
-                c4_text_mismatch.push(id.clone());
-            }
+        if let Some(t) = c4_text
+            && exp.decisions[2] == "keep"
+            && t.chars().count() != exp.c4_chars_after
+        {
+            c4_text_mismatch.push(id.clone());
         }
     }
     let n = expected.len() as f64;
@@ -209,15 +253,23 @@ fn check_corpus(corpus: &str) {
         let agreement = 1.0 - disagreements[k].len() as f64 / n;
         eprintln!(
             "{corpus:28} {:15} agreement {agreement:.4} ({} docs), same reason {}/{}",
-            FILTERS[k], expected.len(), same_reason[k], both_drop[k]
+            FILTERS[k],
+            expected.len(),
+            same_reason[k],
+            both_drop[k]
         );
         if agreement < MIN_AGREEMENT {
-            failures.push(format!("{}: {agreement:.4} < {MIN_AGREEMENT}; disagreeing: {:?}", FILTERS[k], disagreements[k]));
+            failures.push(format!(
+                "{}: {agreement:.4} < {MIN_AGREEMENT}; disagreeing: {:?}",
+                FILTERS[k], disagreements[k]
+            ));
         }
     }
     let c4_text_agreement = 1.0 - c4_text_mismatch.len() as f64 / n;
     if c4_text_agreement < MIN_AGREEMENT {
-        failures.push(format!("c4 kept-text length: {c4_text_agreement:.4}; differing: {c4_text_mismatch:?}"));
+        failures.push(format!(
+            "c4 kept-text length: {c4_text_agreement:.4}; differing: {c4_text_mismatch:?}"
+        ));
     }
     assert!(failures.is_empty(), "{corpus}:\n{}", failures.join("\n"));
 }
@@ -260,4 +312,32 @@ fn gutenberg_books() {
 #[test]
 fn wikitext103_wikipedia() {
     check_corpus("wikitext103_wikipedia");
+}
+
+/// Documents the C4 bad-words rule flags with the English LDNOOBW list, counted with the
+/// reference's own pattern (`(?:\W|^)(w1|w2|…)(?:\W|$)` over the lower-cased text, same
+/// allow-list) on the same list file.
+#[test]
+fn c4_badwords_english_counts() {
+    let list_path = corpora().join("badwords_lists/ldnoobw/en.txt");
+    let list = read_text(&list_path);
+    let filter = C4BadWords::new("en", &list, C4BadWordsConfig::default()).unwrap();
+    for (corpus, expected) in [
+        ("toxic_web_4chan", 284),
+        ("dclm_quality_labels", 28),
+        ("web_text_jsonl", 1),
+    ] {
+        let docs = documents(corpus);
+        let flagged: Vec<&str> = docs
+            .iter()
+            .filter(|(_, text)| {
+                filter
+                    .check(&Document::new(text, None))
+                    .drop_reason
+                    .is_some()
+            })
+            .map(|(id, _)| id.as_str())
+            .collect();
+        assert_eq!(flagged.len(), expected, "{corpus}: flagged {flagged:?}");
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod document;
+pub mod filtering;
 pub mod ingest;
 pub mod job;
 pub mod progress;

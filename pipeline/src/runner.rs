@@ -4,7 +4,8 @@ use anyhow::{Context, Result};
 
 use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
-use crate::stages::{Stage, StageContext, StageOutcome, ingest};
+use crate::stages::upstream::Upstream;
+use crate::stages::{Stage, StageContext, StageOutcome, filter, ingest};
 
 /// The file in the run directory that records the resolved job.
 pub const RESOLVED_JOB_FILE: &str = "job.resolved.toml";
@@ -43,9 +44,14 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
         .context("cannot start worker threads")?;
 
     let mut reports = Vec::new();
+    // The stage whose output the next document stage reads.
+    let mut upstream_dir = None;
     for stage in Stage::ALL {
         if options.until.is_some_and(|until| stage > until) {
             break;
+        }
+        if !stage.is_enabled(job) {
+            continue;
         }
         let context = StageContext {
             job,
@@ -55,9 +61,18 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
         };
         let outcome = match stage {
             Stage::Ingest => ingest::run(&context),
+            Stage::Filter => {
+                read_upstream(upstream_dir.as_deref()).and_then(|up| filter::run(&context, &up))
+            }
         }
         .with_context(|| format!("stage {} failed", stage.name()))?;
+        upstream_dir = Some(context.stage_dir(stage.name()));
         reports.push(StageReport { stage, outcome });
     }
     Ok(reports)
+}
+
+fn read_upstream(dir: Option<&std::path::Path>) -> Result<Upstream> {
+    let dir = dir.context("no stage before this one produced documents")?;
+    Upstream::read(dir)
 }

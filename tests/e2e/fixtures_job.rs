@@ -141,3 +141,103 @@ fn check_prints_the_resolved_plan_without_running() {
     assert!(stdout.contains("finance = 0.51"), "{stdout}");
     assert!(stdout.contains("batch_docs = 4096"), "{stdout}");
 }
+
+#[test]
+fn filter_stage_keeps_and_drops_the_right_documents() {
+    let (_out, run_dir) = run_finance("2");
+    let stage = run_dir.join("02-filter");
+    let record = stage_record(&stage);
+    assert_eq!(record["status"], "complete");
+    let total = &record["summary"]["total"];
+    assert_eq!(total["input"]["documents"], 18);
+    assert_eq!(total["output"]["documents"], 9);
+    assert_eq!(
+        total["dropped_by"],
+        serde_json::json!({
+            "url": {"documents": 2, "bytes": 701},
+            "language": {"documents": 1, "bytes": 730},
+            "gopher_quality": {"documents": 2, "bytes": 1460},
+            "c4": {"documents": 4, "bytes": 2112},
+        })
+    );
+
+    let kept: Vec<String> = read_documents(&stage).into_iter().map(|d| d.id).collect();
+    assert_eq!(
+        kept,
+        [
+            "filings/harborline-freight-10k.txt:1",
+            "filings/solstice-energy-8k.txt:1",
+            "fn-001",
+            "fn-003",
+            "gw-001",
+            "gw-002",
+            "gw-004",
+            "gw-005",
+            "urn:uuid:00000000-0000-4000-8000-000000000003",
+        ]
+    );
+    let rejected = read_rejected(&stage.join("rejected"));
+    let reasons: Vec<(String, String, String)> = rejected;
+    assert_eq!(
+        reasons,
+        [
+            (
+                "filings/meridian-bank-10q.txt:1",
+                "gopher_quality",
+                "gopher_below_alpha_threshold"
+            ),
+            ("fn-002", "c4", "too_few_sentences"),
+            ("fn-004", "c4", "too_few_sentences"),
+            ("fn-005", "c4", "too_few_sentences"),
+            ("fn-006", "c4", "too_few_sentences"),
+            // The spam page's domain is in fixtures/lists/blocked_domains.txt.
+            ("gw-003", "url", "url_blocklist_domain"),
+            ("gw-006", "gopher_quality", "gopher_short_doc"),
+            // The French museum page.
+            (
+                "urn:uuid:00000000-0000-4000-8000-000000000004",
+                "language",
+                "lang_not_allowed"
+            ),
+            (
+                "urn:uuid:00000000-0000-4000-8000-000000000005",
+                "url",
+                "url_blocklist_domain"
+            ),
+        ]
+        .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+    );
+}
+
+/// `(id, filter, reason)` of every rejected document.
+fn read_rejected(dir: &std::path::Path) -> Vec<(String, String, String)> {
+    use arrow::array::AsArray;
+    let mut rows = Vec::new();
+    for part in part_files(dir) {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(&part).unwrap(),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let column = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .unwrap()
+                    .as_string::<i32>()
+                    .clone()
+            };
+            let (ids, filters, reasons) = (column("id"), column("filter"), column("reason"));
+            for row in 0..batch.num_rows() {
+                rows.push((
+                    ids.value(row).to_owned(),
+                    filters.value(row).to_owned(),
+                    reasons.value(row).to_owned(),
+                ));
+            }
+        }
+    }
+    rows
+}

@@ -3,19 +3,52 @@
 //! at the start, for suffixes the match that starts leftmost, for infixes a left-to-right
 //! scan of non-overlapping matches).
 
-use super::classes::{
-    is_alpha, is_currency, is_lower, is_quote, is_symbol, is_upper,
-};
+use super::classes::{is_alpha, is_currency, is_lower, is_quote, is_symbol, is_upper};
 
 /// Characters that form a one-character prefix.
 #[inline]
 fn is_prefix_char(c: char) -> bool {
     matches!(
         c,
-        '§' | '%' | '=' | '—' | '–' | '…' | ',' | ':' | ';' | '!' | '?' | '¿' | '؟' | '¡'
-            | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '_' | '#' | '*' | '&'
-            | '。' | '？' | '！' | '，' | '、' | '；' | '：' | '～' | '·' | '।' | '،'
-            | '۔' | '؛' | '٪'
+        '§' | '%'
+            | '='
+            | '—'
+            | '–'
+            | '…'
+            | ','
+            | ':'
+            | ';'
+            | '!'
+            | '?'
+            | '¿'
+            | '؟'
+            | '¡'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '<'
+            | '>'
+            | '_'
+            | '#'
+            | '*'
+            | '&'
+            | '。'
+            | '？'
+            | '！'
+            | '，'
+            | '、'
+            | '；'
+            | '：'
+            | '～'
+            | '·'
+            | '।'
+            | '،'
+            | '۔'
+            | '؛'
+            | '٪'
     ) || is_quote(c)
         || is_currency(c)
         || is_symbol(c)
@@ -26,9 +59,42 @@ fn is_prefix_char(c: char) -> bool {
 fn is_suffix_char(c: char) -> bool {
     matches!(
         c,
-        '…' | ',' | ':' | ';' | '!' | '?' | '¿' | '؟' | '¡' | '(' | ')' | '[' | ']' | '{'
-            | '}' | '<' | '>' | '_' | '#' | '*' | '&' | '。' | '？' | '！' | '，' | '、'
-            | '；' | '：' | '～' | '·' | '।' | '،' | '۔' | '؛' | '٪' | '—' | '–'
+        '…' | ','
+            | ':'
+            | ';'
+            | '!'
+            | '?'
+            | '¿'
+            | '؟'
+            | '¡'
+            | '('
+            | ')'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '<'
+            | '>'
+            | '_'
+            | '#'
+            | '*'
+            | '&'
+            | '。'
+            | '？'
+            | '！'
+            | '，'
+            | '、'
+            | '；'
+            | '：'
+            | '～'
+            | '·'
+            | '।'
+            | '،'
+            | '۔'
+            | '؛'
+            | '٪'
+            | '—'
+            | '–'
     ) || is_quote(c)
         || is_symbol(c)
 }
@@ -42,10 +108,45 @@ fn period_follows(c: char) -> bool {
         || is_lower(c)
         || matches!(
             c,
-            '%' | '²' | '-' | '+' | '…' | ',' | ':' | ';' | '!' | '?' | '¿' | '؟' | '¡' | '('
-                | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '_' | '#' | '*' | '&' | '。'
-                | '？' | '！' | '，' | '、' | '；' | '：' | '～' | '·' | '।' | '،' | '۔'
-                | '؛' | '٪' | '|'
+            '%' | '²'
+                | '-'
+                | '+'
+                | '…'
+                | ','
+                | ':'
+                | ';'
+                | '!'
+                | '?'
+                | '¿'
+                | '؟'
+                | '¡'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '<'
+                | '>'
+                | '_'
+                | '#'
+                | '*'
+                | '&'
+                | '。'
+                | '？'
+                | '！'
+                | '，'
+                | '、'
+                | '；'
+                | '：'
+                | '～'
+                | '·'
+                | '।'
+                | '،'
+                | '۔'
+                | '؛'
+                | '٪'
+                | '|'
         )
         || is_quote(c)
 }
@@ -56,11 +157,10 @@ const MULTI_CURRENCY: [&str; 3] = ["US$", "C$", "A$"];
 const UNITS: [&str; 88] = [
     "km", "km²", "km³", "m", "m²", "m³", "dm", "dm²", "dm³", "cm", "cm²", "cm³", "mm", "mm²",
     "mm³", "ha", "µm", "nm", "yd", "in", "ft", "kg", "g", "mg", "µg", "t", "lb", "oz", "m/s",
-    "km/h", "kmh", "mph", "hPa", "Pa", "mbar", "mb", "MB", "kb", "KB", "gb", "GB", "tb", "TB",
-    "T", "G", "M", "K", "%", "км", "км²", "км³", "м", "м²", "м³", "дм", "дм²", "дм³", "см",
-    "см²", "см³", "мм", "мм²", "мм³", "нм", "кг", "г", "мг", "м/с", "км/ч", "кПа", "Па",
-    "мбар", "Кб", "КБ", "кб", "Мб", "МБ", "мб", "Гб", "ГБ", "гб", "Тб", "ТБ", "тбكم", "كم²",
-    "كم³", "م", "م²",
+    "km/h", "kmh", "mph", "hPa", "Pa", "mbar", "mb", "MB", "kb", "KB", "gb", "GB", "tb", "TB", "T",
+    "G", "M", "K", "%", "км", "км²", "км³", "м", "м²", "м³", "дм", "дм²", "дм³", "см", "см²",
+    "см³", "мм", "мм²", "мм³", "нм", "кг", "г", "мг", "м/с", "км/ч", "кПа", "Па", "мбар", "Кб",
+    "КБ", "кб", "Мб", "МБ", "мб", "Гб", "ГБ", "гб", "Тб", "ТБ", "тбكم", "كم²", "كم³", "م", "م²",
 ];
 
 /// The remaining Arabic units of the list.
@@ -76,10 +176,10 @@ fn is_digit_suffix(tail: &str) -> bool {
         return true;
     }
     let mut chars = tail.chars();
-    if let (Some(c), None) = (chars.next(), chars.next()) {
-        if is_currency(c) {
-            return true;
-        }
+    if let (Some(c), None) = (chars.next(), chars.next())
+        && is_currency(c)
+    {
+        return true;
     }
     UNITS.contains(&tail) || UNITS_AR.contains(&tail) || tail == UNIT_AR_LAST
 }
@@ -118,7 +218,9 @@ pub(super) fn find_prefix(s: &str) -> usize {
 /// Length in bytes of the suffix at the end of `s` (0 if none): the leftmost-starting
 /// alternative that ends at the end of the string.
 pub(super) fn find_suffix(s: &str) -> usize {
-    let Some(last) = s.chars().next_back() else { return 0 };
+    let Some(last) = s.chars().next_back() else {
+        return 0;
+    };
     let n = s.len();
     let mut best = n; // start of the leftmost match so far (n = none)
     let mut consider = |start: usize| {
@@ -149,12 +251,8 @@ pub(super) fn find_suffix(s: &str) -> usize {
                 consider(p);
             }
             // `(?<=[UPPER][UPPER])\.`
-            if is_upper(b) {
-                if let Some(a) = before(p - b.len_utf8()) {
-                    if is_upper(a) {
-                        consider(p);
-                    }
-                }
+            if is_upper(b) && before(p - b.len_utf8()).is_some_and(is_upper) {
+                consider(p);
             }
         }
     }
@@ -238,8 +336,9 @@ fn infix_at(rest: &str, prev: Option<char>, c: char) -> Option<usize> {
         }
         '…' => Some(c.len_utf8()),
         _ if is_symbol(c) => Some(c.len_utf8()),
-        '+' | '-' | '*' | '^' if prev.is_some_and(|p| p.is_ascii_digit())
-            && next_char(1).is_some_and(|n| n.is_ascii_digit() || n == '-') =>
+        '+' | '-' | '*' | '^'
+            if prev.is_some_and(|p| p.is_ascii_digit())
+                && next_char(1).is_some_and(|n| n.is_ascii_digit() || n == '-') =>
         {
             Some(1)
         }

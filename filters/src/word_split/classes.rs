@@ -6,18 +6,17 @@ use super::tables;
 #[inline]
 pub(crate) fn in_ranges(ranges: &[(u32, u32)], c: char) -> bool {
     let c = c as u32;
-    match ranges.binary_search_by(|&(lo, hi)| {
-        if hi < c {
-            std::cmp::Ordering::Less
-        } else if lo > c {
-            std::cmp::Ordering::Greater
-        } else {
-            std::cmp::Ordering::Equal
-        }
-    }) {
-        Ok(_) => true,
-        Err(_) => false,
-    }
+    ranges
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                std::cmp::Ordering::Less
+            } else if lo > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
 /// Python's `str.isspace` for one character (the reference splits words and strips lines
@@ -25,7 +24,10 @@ pub(crate) fn in_ranges(ranges: &[(u32, u32)], c: char) -> bool {
 #[inline]
 pub fn is_py_space(c: char) -> bool {
     if c.is_ascii() {
-        matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f')
+        matches!(
+            c,
+            ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f'
+        )
     } else {
         in_ranges(tables::PY_SPACE, c)
     }
@@ -73,8 +75,28 @@ pub fn is_py_non_word(c: char) -> bool {
 /// A character of datatrove's punctuation set: a word made only of these is a symbol.
 #[inline]
 pub fn is_datatrove_punct(c: char) -> bool {
-    in_ranges(tables::DATATROVE_PUNCT, c)
+    if c.is_ascii() {
+        ASCII_DATATROVE_PUNCT[c as usize]
+    } else {
+        in_ranges(tables::DATATROVE_PUNCT, c)
+    }
 }
+
+/// ASCII part of [`tables::DATATROVE_PUNCT`], as a lookup table.
+static ASCII_DATATROVE_PUNCT: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut i = 0;
+    while i < tables::DATATROVE_PUNCT.len() {
+        let (lo, hi) = tables::DATATROVE_PUNCT[i];
+        let mut c = lo;
+        while c <= hi && c < 128 {
+            t[c as usize] = true;
+            c += 1;
+        }
+        i += 1;
+    }
+    t
+};
 
 /// A character of datatrove's terminal punctuation set (FineWeb's line endings).
 #[inline]
@@ -202,7 +224,10 @@ pub(crate) fn is_quote(c: char) -> bool {
 /// Currency signs (spaCy `CURRENCY`), single characters only.
 #[inline]
 pub(crate) fn is_currency(c: char) -> bool {
-    matches!(c, '$' | '£' | '€' | '¥' | '฿' | '﷼' | '\u{20A0}'..='\u{20BF}')
+    matches!(
+        c,
+        '$' | '£' | '€' | '¥' | '฿' | '﷼' | '\u{20A0}'..='\u{20BF}'
+    )
 }
 
 #[cfg(test)]

@@ -57,7 +57,14 @@ pub fn tokenize(text: &str, mut emit: impl FnMut(Token)) {
         }
     }
     if start < bytes.len() {
-        emit_chunk(text, start, bytes.len(), in_ws.unwrap_or(false), &mut buf, &mut emit);
+        emit_chunk(
+            text,
+            start,
+            bytes.len(),
+            in_ws.unwrap_or(false),
+            &mut buf,
+            &mut emit,
+        );
     }
 }
 
@@ -81,6 +88,18 @@ pub fn words(text: &str) -> Vec<&str> {
 /// after a sentence-final character (`.`, `!`, `?` and their equivalents in other scripts)
 /// once a token follows that is neither such a character nor punctuation.
 pub fn count_sentences(text: &str) -> usize {
+    if text.is_empty() {
+        return 0;
+    }
+    // Fast path: a break needs a sentence-final character followed, somewhere after it, by
+    // something that is not punctuation. Without one the text is a single sentence.
+    if let Some(i) = text.find(|c: char| classes::is_sent_punct(c)) {
+        if text[i..].chars().all(classes::is_punct_category) {
+            return 1;
+        }
+    } else {
+        return 1;
+    }
     let mut sentences = 0usize;
     let mut seen_period = false;
     tokenize(text, |t| {
@@ -112,7 +131,11 @@ fn emit_chunk(
     emit: &mut impl FnMut(Token),
 ) {
     if is_space {
-        emit(Token { start, end, is_space: true });
+        emit(Token {
+            start,
+            end,
+            is_space: true,
+        });
         return;
     }
     let chunk = &text[start..end];
@@ -123,11 +146,19 @@ fn emit_chunk(
     }
     if buf.len() >= 2 {
         merge_special_runs(chunk, buf, &mut |a, b| {
-            emit(Token { start: start + a, end: start + b, is_space: false })
+            emit(Token {
+                start: start + a,
+                end: start + b,
+                is_space: false,
+            })
         });
     } else {
         for &(a, b) in buf.iter() {
-            emit(Token { start: start + a, end: start + b, is_space: false });
+            emit(Token {
+                start: start + a,
+                end: start + b,
+                is_space: false,
+            });
         }
     }
 }
@@ -275,7 +306,11 @@ impl SpanStack {
     }
 
     fn as_slice(&self) -> &[(usize, usize)] {
-        if self.spill.is_empty() { &self.inline[..self.len] } else { &self.spill }
+        if self.spill.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
     }
 }
 
@@ -287,25 +322,54 @@ mod tests {
     fn splits_like_spacy_on_common_cases() {
         assert_eq!(words("Hello, world!"), ["Hello", ",", "world", "!"]);
         assert_eq!(words("I don't know."), ["I", "do", "n't", "know", "."]);
-        assert_eq!(words("John's car (red)."), ["John", "'s", "car", "(", "red", ")", "."]);
+        assert_eq!(
+            words("John's car (red)."),
+            ["John", "'s", "car", "(", "red", ")", "."]
+        );
         assert_eq!(words("U.S. economy"), ["U.S.", "economy"]);
-        assert_eq!(words("well-known state-of-the-art"), ["well", "-", "known", "state", "-", "of", "-", "the", "-", "art"]);
+        assert_eq!(
+            words("well-known state-of-the-art"),
+            [
+                "well", "-", "known", "state", "-", "of", "-", "the", "-", "art"
+            ]
+        );
         assert_eq!(words("$100 and 10km"), ["$", "100", "and", "10", "km"]);
-        assert_eq!(words("up 5.2% to $3.4bn"), ["up", "5.2", "%", "to", "$", "3.4bn"]);
-        assert_eq!(words("see https://example.com/a-b now"), ["see", "https://example.com/a-b", "now"]);
+        assert_eq!(
+            words("up 5.2% to $3.4bn"),
+            ["up", "5.2", "%", "to", "$", "3.4bn"]
+        );
+        assert_eq!(
+            words("see https://example.com/a-b now"),
+            ["see", "https://example.com/a-b", "now"]
+        );
         assert_eq!(words("wait...what"), ["wait", "...", "what"]);
         assert_eq!(words("end.Next"), ["end", ".", "Next"]);
         assert_eq!(words("a\n\nb  c"), ["a", "b", "c"]);
         assert_eq!(words("\"Quoted.\""), ["\"", "Quoted", ".", "\""]);
-        assert_eq!(words("and/or 1-2 a/b"), ["and/or", "1", "-", "2", "a", "/", "b"]);
+        assert_eq!(
+            words("and/or 1-2 a/b"),
+            ["and/or", "1", "-", "2", "a", "/", "b"]
+        );
     }
 
     #[test]
     fn whitespace_tokens_are_reported() {
         let mut toks = Vec::new();
         tokenize("a  b\nc", |t| toks.push(t));
-        let shown: Vec<(&str, bool)> = toks.iter().map(|t| (&"a  b\nc"[t.start..t.end], t.is_space)).collect();
-        assert_eq!(shown, [("a", false), (" ", true), ("b", false), ("\n", true), ("c", false)]);
+        let shown: Vec<(&str, bool)> = toks
+            .iter()
+            .map(|t| (&"a  b\nc"[t.start..t.end], t.is_space))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("a", false),
+                (" ", true),
+                ("b", false),
+                ("\n", true),
+                ("c", false)
+            ]
+        );
     }
 
     #[test]
@@ -315,5 +379,8 @@ mod tests {
         assert_eq!(count_sentences("He said \"hi.\" Then left."), 2);
         assert_eq!(count_sentences("No end"), 1);
         assert_eq!(count_sentences(""), 0);
+        assert_eq!(count_sentences("Done?!\")"), 1);
+        assert_eq!(count_sentences("Yes.  No"), 2);
+        assert_eq!(count_sentences("   "), 1);
     }
 }

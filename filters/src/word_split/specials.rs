@@ -23,6 +23,9 @@ struct Entry {
 
 struct Table {
     map: HashMap<&'static str, Entry, FastBuildHasher>,
+    /// One bit per (first byte, last byte) pair of the entries: most words miss here and
+    /// skip hashing.
+    ends: Box<[u64; 1024]>,
     /// Longest entry in bytes: longer strings skip the lookup.
     max_len: usize,
 }
@@ -32,32 +35,58 @@ fn table() -> &'static Table {
     TABLE.get_or_init(|| {
         let mut map = HashMap::with_hasher(FastBuildHasher::default());
         let mut max_len = 0;
+        let mut ends = Box::new([0u64; 1024]);
         for line in DATA.lines().filter(|l| !l.is_empty()) {
             let mut parts = line.split('\t');
             let Some(key) = parts.next() else { continue };
-            let pieces: Box<[u8]> = parts.map(|p| u8::try_from(p.len()).unwrap_or(u8::MAX)).collect();
+            let pieces: Box<[u8]> = parts
+                .map(|p| u8::try_from(p.len()).unwrap_or(u8::MAX))
+                .collect();
             max_len = max_len.max(key.len());
+            let bit = end_bit(key);
+            ends[bit / 64] |= 1 << (bit % 64);
             let affix = super::affixes::find_prefix(key) != 0
                 || super::affixes::find_suffix(key) != 0
                 || super::affixes::has_infix(key);
             map.insert(key, Entry { pieces, affix });
         }
-        Table { map, max_len }
+        Table { map, ends, max_len }
     })
+}
+
+#[inline]
+fn end_bit(s: &str) -> usize {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(&f), Some(&l)) => usize::from(f) << 8 | usize::from(l),
+        _ => 0,
+    }
+}
+
+impl Table {
+    #[inline]
+    fn get(&self, s: &str) -> Option<&Entry> {
+        if s.len() > self.max_len {
+            return None;
+        }
+        let bit = end_bit(s);
+        if self.ends[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
+        self.map.get(s)
+    }
 }
 
 /// Whether `s` is a special case.
 #[inline]
 pub(super) fn contains(s: &str) -> bool {
-    let t = table();
-    s.len() <= t.max_len && t.map.contains_key(s)
+    table().get(s).is_some()
 }
 
 /// Whether `s` is a special case that contains affix characters.
 #[inline]
 pub(super) fn is_affix_case(s: &str) -> bool {
-    let t = table();
-    s.len() <= t.max_len && t.map.get(s).is_some_and(|e| e.affix)
+    table().get(s).is_some_and(|e| e.affix)
 }
 
 /// Length in bytes of the longest special case.
@@ -68,11 +97,9 @@ pub(super) fn max_len() -> usize {
 /// If `s` is a special case, emits its pieces (offsets shifted by `offset`) and returns true.
 #[inline]
 pub(super) fn emit(s: &str, offset: usize, push: &mut impl FnMut(usize, usize)) -> bool {
-    let t = table();
-    if s.len() > t.max_len {
+    let Some(Entry { pieces, .. }) = table().get(s) else {
         return false;
-    }
-    let Some(Entry { pieces, .. }) = t.map.get(s) else { return false };
+    };
     if pieces.is_empty() {
         push(offset, offset + s.len());
     } else {

@@ -17,16 +17,19 @@ pub(super) fn matches(s: &str) -> bool {
     if let Some(i) = rest.find("://") {
         let scheme = &rest[..i];
         if scheme.chars().count() >= 2
-            && scheme.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '+' | '-' | '.'))
+            && scheme
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '+' | '-' | '.'))
         {
             rest = &rest[i + 3..];
         }
     }
     // `(?:\S+(?::\S*)?@)?` is greedy: try after the last `@` first, then without user info.
-    if let Some(i) = rest.rfind('@') {
-        if i > 0 && host_port_path(&rest[i + 1..]) {
-            return true;
-        }
+    if let Some(i) = rest.rfind('@')
+        && i > 0
+        && host_port_path(&rest[i + 1..])
+    {
+        return true;
     }
     host_port_path(rest)
 }
@@ -54,7 +57,9 @@ fn label_char(c: char) -> bool {
 }
 
 fn host_ok(host: &str) -> bool {
-    let Some((labels, tld)) = host.rsplit_once('.') else { return false };
+    let Some((labels, tld)) = host.rsplit_once('.') else {
+        return false;
+    };
     let tld_len = tld.chars().count();
     if !(2..=63).contains(&tld_len) || !tld.chars().all(is_lower) {
         return false;

@@ -3,7 +3,7 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use super::compression::{classify_read_error, open_decompressed};
+use super::decompress::{Compression, open_decompressed};
 use super::fields::{FieldMap, id_string, lookup};
 use super::{Position, RawDocument, ReadItem, SkipReason, Skipped};
 
@@ -14,12 +14,14 @@ pub struct JsonlReader {
     line: Vec<u8>,
     line_number: u64,
     finished: bool,
+    /// How the stream was compressed: decides what a read error means.
+    compression: Compression,
 }
 
 impl JsonlReader {
     pub fn open(path: &Path, fields: FieldMap) -> std::io::Result<Self> {
-        let (_, stream) = open_decompressed(path)?;
-        Ok(Self::new(stream, fields))
+        let (stream, compression) = open_decompressed(path)?;
+        Ok(Self::new(stream, fields).with_compression(compression))
     }
 
     pub fn new(stream: Box<dyn BufRead + Send>, fields: FieldMap) -> Self {
@@ -29,7 +31,14 @@ impl JsonlReader {
             line: Vec::with_capacity(64 * 1024),
             line_number: 0,
             finished: false,
+            compression: Compression::None,
         }
+    }
+
+    /// Tells the reader how its stream was compressed, so read errors are named right.
+    pub fn with_compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
     }
 
     fn parse_line(&self, position: Position) -> Option<ReadItem> {
@@ -96,7 +105,7 @@ impl Iterator for JsonlReader {
                     // A decompression error leaves nothing after it that can be trusted.
                     self.finished = true;
                     return Some(ReadItem::Skipped(Skipped {
-                        reason: classify_read_error(&error),
+                        reason: self.compression.classify(&error),
                         position,
                         detail: error.to_string(),
                     }));

@@ -6,7 +6,7 @@
 //! reason, and the reader goes on with the next record it can find (or ends, when nothing
 //! after the damage can be trusted). Only a file that cannot be opened at all is an `Err`.
 
-pub mod compression;
+pub mod decompress;
 pub mod fields;
 pub mod jsonl;
 pub mod parquet;

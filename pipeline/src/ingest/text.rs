@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::compression::{classify_read_error, open_decompressed};
+use super::decompress::{Compression, open_decompressed};
 use super::{Position, RawDocument, ReadItem, SkipReason, Skipped};
 
 /// How a plain-text file is cut into documents.
@@ -26,12 +26,14 @@ pub struct TextReader {
     buffer: Vec<u8>,
     line_number: u64,
     finished: bool,
+    /// How the stream was compressed: decides what a read error means.
+    compression: Compression,
 }
 
 impl TextReader {
     pub fn open(path: &Path, unit: TextUnit) -> std::io::Result<Self> {
-        let (_, stream) = open_decompressed(path)?;
-        Ok(Self::new(stream, unit))
+        let (stream, compression) = open_decompressed(path)?;
+        Ok(Self::new(stream, unit).with_compression(compression))
     }
 
     pub fn new(stream: Box<dyn BufRead + Send>, unit: TextUnit) -> Self {
@@ -41,7 +43,14 @@ impl TextReader {
             buffer: Vec::new(),
             line_number: 0,
             finished: false,
+            compression: Compression::None,
         }
+    }
+
+    /// Tells the reader how its stream was compressed, so read errors are named right.
+    pub fn with_compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
     }
 
     fn next_file(&mut self) -> Option<ReadItem> {
@@ -49,7 +58,7 @@ impl TextReader {
         let position = Position::Line(1);
         if let Err(error) = self.stream.read_to_end(&mut self.buffer) {
             return Some(skipped(
-                classify_read_error(&error),
+                self.compression.classify(&error),
                 position,
                 error.to_string(),
             ));
@@ -88,7 +97,7 @@ impl TextReader {
                 Err(error) => {
                     self.finished = true;
                     return Some(skipped(
-                        classify_read_error(&error),
+                        self.compression.classify(&error),
                         position,
                         error.to_string(),
                     ));

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::spec::{
     BudgetSection, Format, IngestConfig, MixSection, ShardSection, TokenizerSection,
 };
+use crate::filtering::FilterSection;
 use crate::ingest::fields::FieldMap;
 use crate::ingest::text::TextUnit;
 
@@ -24,7 +25,7 @@ pub struct ResolvedJob {
     #[serde(rename = "source")]
     pub sources: Vec<ResolvedSource>,
     pub ingest: IngestConfig,
-    pub filter: toml::Table,
+    pub filter: FilterSection,
     pub dedup: toml::Table,
     pub tokenizer: TokenizerSection,
     pub budget: BudgetSection,
@@ -58,6 +59,15 @@ impl ResolvedSource {
 }
 
 impl ResolvedJob {
+    /// The directory of the job file: relative paths in the job are relative to it.
+    pub fn base_dir(&self) -> PathBuf {
+        self.job_file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_owned()
+    }
+
     /// Moves the run directory under `dir` (the `--output-dir` of the command line).
     pub fn set_output_dir(&mut self, dir: &Path) {
         self.output_dir = dir.to_string_lossy().into_owned();
@@ -80,7 +90,7 @@ struct ResolvedFile<'a> {
     #[serde(rename = "source")]
     sources: &'a [ResolvedSource],
     ingest: &'a IngestConfig,
-    filter: &'a toml::Table,
+    filter: &'a FilterSection,
     dedup: &'a toml::Table,
     tokenizer: &'a TokenizerSection,
     budget: &'a BudgetSection,

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::filtering::FilterSection;
 use crate::ingest::fields::FieldMap;
 use crate::ingest::text::TextUnit;
 
@@ -20,9 +21,8 @@ pub struct JobSpec {
     pub sources: Vec<SourceSpec>,
     #[serde(default)]
     pub ingest: IngestConfig,
-    /// Carried for the filter stage; validated by it.
     #[serde(default)]
-    pub filter: toml::Table,
+    pub filter: FilterSection,
     /// Carried for the dedup stage; validated by it.
     #[serde(default)]
     pub dedup: toml::Table,

@@ -2,6 +2,8 @@
 
 pub mod atomic;
 pub mod fingerprint;
+pub mod funnel;
+pub mod part_writer;
 pub mod stage_record;
 
 pub use stage_record::{StageRecord, StageStatus};

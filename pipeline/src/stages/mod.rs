@@ -1,6 +1,10 @@
 //! The stages of a job, in order, and what they share.
 
+pub mod filter;
 pub mod ingest;
+pub mod partitioned;
+pub mod parts;
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 
@@ -15,14 +19,17 @@ use crate::run::atomic::remove_stale_temp_files;
 pub enum Stage {
     /// Read every source into Parquet parts of the document schema.
     Ingest,
+    /// Run the configured filters; kept documents go on, dropped ones are counted.
+    Filter,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 1] = [Stage::Ingest];
+    pub const ALL: [Stage; 2] = [Stage::Ingest, Stage::Filter];
 
     pub fn name(self) -> &'static str {
         match self {
             Stage::Ingest => "ingest",
+            Stage::Filter => "filter",
         }
     }
 
@@ -30,6 +37,15 @@ impl Stage {
     pub fn dir_name(self) -> &'static str {
         match self {
             Stage::Ingest => "01-ingest",
+            Stage::Filter => "02-filter",
+        }
+    }
+
+    /// Whether the job asks for this stage (a stage without configuration is skipped).
+    pub fn is_enabled(self, job: &ResolvedJob) -> bool {
+        match self {
+            Stage::Ingest => true,
+            Stage::Filter => job.filter.is_enabled(),
         }
     }
 }

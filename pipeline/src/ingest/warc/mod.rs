@@ -3,7 +3,7 @@
 //! [`open_web_archive`] turns a web archive into [`ReadItem`]s: one document per HTML page
 //! (`response` records, `resource` records with an HTML type, ARC records) or WET
 //! `conversion` record, and a [`Skipped`] for everything else. Layers, one file each:
-//! decompression sniffed from the first bytes ([`decompress`]: gzip per record or whole
+//! decompression sniffed from the first bytes ([`crate::ingest::decompress`]: gzip per record or whole
 //! file, zstd, LZ4 frame, plain), the record parser ([`record`], with ARC v1 lines in
 //! `arc`), the HTTP payload (`http`), the charset (`charset`) and main-text extraction
 //! (`extract`). Only one record is in memory at a time; a block longer than
@@ -42,7 +42,14 @@
 //! - warcio's `example-trunc.warc` (2 bytes more than declared after a response): the
 //!   response is extended over them and reported as `BadContentLength`.
 //! - ARC records with a length field that is not a number (warcio reads them as empty
-//!   records) are [`SkipReason::BadRecordHeader`].
+//!   records) are [`SkipReason::BadRecordHeader`]; in warcio's `bad.arc` that includes
+//!   the `filedesc` record, whose version lines are then one garbage item (response 1,
+//!   3 bad headers, 1 garbage item).
+//!
+//! And one place where it reads less: warcio's `example-space-in-url.arc` declares 1591
+//! bytes for its last record but 1579 follow. warcio returns the short record; here the
+//! end of the stream inside a block is [`SkipReason::TruncatedRecord`], as for any file
+//! cut short.
 //!
 //! # Documents
 //!
@@ -59,7 +66,6 @@
 //! bytes replaced). `request`, `warcinfo`, `metadata`, `revisit` and unknown types are
 //! [`SkipReason::NonDocumentRecord`].
 
-pub mod decompress;
 pub mod record;
 
 mod arc;
@@ -79,7 +85,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub use decompress::Compression;
+pub use crate::ingest::decompress::Compression;
 pub use record::{ArchiveFormat, RecordItem, WarcRecord, WarcRecords};
 
 use crate::ingest::{RawDocument, ReadItem, SkipReason, Skipped};

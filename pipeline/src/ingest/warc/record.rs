@@ -6,8 +6,8 @@ use std::io::{self, Read};
 use memchr::memchr_iter;
 
 use super::arc::{ArcHeader, is_arc_header_line};
-use super::decompress::{Compression, decompressing_reader};
 use super::input::{Input, ScanEnd};
+use crate::ingest::decompress::{Compression, decompressing_reader};
 use crate::ingest::{Position, SkipReason, Skipped};
 
 /// Longest header line accepted (WARC named field, ARC URL line).

@@ -599,3 +599,57 @@ fn whirlwind_extraction_matches_the_wet_text() {
         ours.id.as_deref().unwrap()
     );
 }
+
+#[test]
+fn fixture_documents() {
+    // A chunked body stored as is: de-chunked before extraction.
+    let (docs, skipped) = read_all(&format!("{FX}/warcio/example-iana.org-chunked.warc"));
+    assert_eq!(skipped, skips(&[(NonDocumentRecord, 2)]));
+    assert_eq!(docs[0].url.as_deref(), Some("http://www.iana.org/"));
+    assert!(
+        docs[0]
+            .text
+            .starts_with("Domain Names\nManagement of the DNS Root Zone"),
+        "{}",
+        docs[0].text
+    );
+    // wget's `<...>` around the target URI is dropped; its log and argument resources
+    // and the image are not HTML.
+    let (docs, skipped) = read_all(&format!("{FX}/warcio/example-wget-bad-target-uri.warc.gz"));
+    assert_eq!(
+        skipped,
+        skips(&[(NonDocumentRecord, 3), (NonHtmlPayload, 2)])
+    );
+    assert_eq!(docs[0].url.as_deref(), Some("http://example.com/"));
+    assert!(
+        docs[0]
+            .text
+            .starts_with("This domain is established to be used for illustrative examples")
+    );
+    // ClueWeb09 Japanese pages in a legacy charset come out as Japanese text.
+    let (docs, skipped) = read_all(&format!("{FX}/resiliparse/clueweb-quirk.warc.gz"));
+    assert_eq!(
+        (docs.len(), skipped),
+        (29, skips(&[(NonDocumentRecord, 1)]))
+    );
+    assert!(
+        docs[0].text.starts_with("アイテム検索\n"),
+        "{}",
+        docs[0].text
+    );
+    assert!(docs.iter().all(|d| !d.text.contains('\u{fffd}')));
+    // The space in a resource's target URI is kept.
+    let file = std::fs::File::open(fixture(&format!(
+        "{FX}/warcio/example-space-in-target-uri.warc.gz"
+    )))
+    .unwrap();
+    let uris: Vec<String> = WarcRecords::new(file, 64 << 20)
+        .filter_map(|item| match item {
+            RecordItem::Record(r) if r.record_type() == "resource" => {
+                r.header("WARC-Target-URI").map(str::to_string)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(uris, ["file:///example with spaces.png"]);
+}

@@ -317,3 +317,10 @@ fn truncated_gzip_member_mid_stream() {
     assert_eq!(counts.types, types(&[("request", 2)]));
     assert_eq!(counts.skipped, skips(&[(TruncatedCompression, 1)]));
 }
+
+#[test]
+fn readers_are_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<WarcRecords>();
+    assert_send::<WebArchiveReader>();
+}

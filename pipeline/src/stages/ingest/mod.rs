@@ -9,22 +9,23 @@ mod open;
 mod partition;
 mod stats;
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-
 use anyhow::{Context, Result};
-use rayon::prelude::*;
 
 pub use partition::generated_id;
 use partition::{IngestPartition, PartitionContext, ingest_partition};
 pub use stats::{IngestCounts, IngestPartitionStats, IngestSummary};
 
-use super::{StageContext, StageOutcome, prepare_stage_dir};
-use crate::progress::{StageProgress, human_bytes};
+use super::partitioned::{PartitionPlan, PartitionStats, record_fingerprint, run_partitioned};
+use super::{StageContext, StageOutcome};
+use crate::progress::human_bytes;
 use crate::run::fingerprint::{InputFile, fingerprint_config, fingerprint_inputs};
-use crate::run::stage_record::{FORMAT_VERSION, StageRecord, StageStatus, partition_key};
+use crate::run::stage_record::{FORMAT_VERSION, partition_key};
 
-pub type IngestRecord = StageRecord<IngestPartitionStats, IngestSummary>;
+impl PartitionStats for IngestPartitionStats {
+    fn outputs(&self) -> Vec<String> {
+        vec![self.part.clone()]
+    }
+}
 
 /// The name of the Parquet part of a partition.
 pub fn part_file_name(index: usize) -> String {
@@ -84,112 +85,51 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         .flat_map(|s| &s.files)
         .map(|f| InputFile::describe(f).with_context(|| format!("cannot read {}", f.display())))
         .collect::<Result<_>>()?;
-    let config_fingerprint = config_fingerprint(context);
-    let input_fingerprint = fingerprint_inputs(&inputs);
-
-    let previous = IngestRecord::read(&stage_dir);
-    if !context.force
-        && let Some(record) = &previous
-        && record.is_complete_for(&config_fingerprint, &input_fingerprint)
-    {
-        return Ok(StageOutcome::UpToDate {
-            fingerprint: record_fingerprint(record),
-        });
-    }
-    let kept = previous
-        .filter(|r| !context.force && r.matches(&config_fingerprint, &input_fingerprint))
-        .map(|r| r.partitions_done)
-        .unwrap_or_default();
     let partitions = plan_partitions(context);
-    let kept: BTreeMap<String, IngestPartitionStats> = kept
-        .into_iter()
-        .filter(|(key, stats)| {
-            partitions.iter().any(|p| &partition_key(p.index) == key)
-                && stage_dir.join(&stats.part).is_file()
-        })
-        .collect();
-    let keep_files: Vec<String> = kept.values().map(|s| s.part.clone()).collect();
-    prepare_stage_dir(&stage_dir, &keep_files)?;
-
-    let record = Mutex::new(IngestRecord {
-        stage: "ingest".to_owned(),
-        format_version: FORMAT_VERSION,
-        status: StageStatus::Running,
-        config_fingerprint,
-        input_fingerprint,
+    let plan = PartitionPlan {
+        stage: "ingest",
+        stage_dir: &stage_dir,
+        config_fingerprint: config_fingerprint(context),
+        input_fingerprint: fingerprint_inputs(&inputs),
         inputs,
-        partitions_total: partitions.len(),
-        partitions_done: kept,
-        summary: None,
-        seconds: 0.0,
-    });
-    record
-        .lock()
-        .map_err(|_| anyhow::anyhow!("stage record lock poisoned"))?
-        .write(&stage_dir)
-        .with_context(|| format!("cannot write {}", stage_dir.display()))?;
-
-    let todo: Vec<&IngestPartition> = {
-        let record = record
-            .lock()
-            .map_err(|_| anyhow::anyhow!("stage record lock poisoned"))?;
-        partitions
-            .iter()
-            .filter(|p| !record.partitions_done.contains_key(&partition_key(p.index)))
-            .collect()
+        partitions: partitions.iter().map(|p| p.index).collect(),
     };
-    let resumed = partitions.len() - todo.len();
-    let progress = StageProgress::new("ingest", partitions.len() as u64, context.show_progress);
-    for _ in 0..resumed {
-        progress.finish_unit();
-    }
-
-    context.pool.install(|| {
-        todo.par_iter().try_for_each(|partition| -> Result<()> {
+    let finished = run_partitioned(
+        context,
+        plan,
+        |index, progress| {
+            let partition = &partitions[index];
             let source = &context.job.sources[partition.source];
-            let part_path = stage_dir.join(part_file_name(partition.index));
-            let partition_context = PartitionContext {
+            let part_context = PartitionContext {
                 source,
                 config: &context.job.ingest,
                 strict: context.job.strict,
-                progress: &progress,
+                progress,
             };
-            let stats = ingest_partition(partition, &part_path, &partition_context)
-                .with_context(|| format!("ingest of source `{}` failed", source.name))?;
-            let mut record = record
-                .lock()
-                .map_err(|_| anyhow::anyhow!("stage record lock poisoned"))?;
-            record
-                .partitions_done
-                .insert(partition_key(partition.index), stats);
-            record
-                .write(&stage_dir)
-                .with_context(|| format!("cannot write {}", stage_dir.display()))?;
-            progress.finish_unit();
-            Ok(())
-        })
-    })?;
-
-    let mut record = record
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("stage record lock poisoned"))?;
-    let summary = IngestSummary::from_partitions(record.partitions_done.values());
-    record.seconds += progress.elapsed().as_secs_f64();
-    let line = summary_line(&summary, record.seconds, resumed);
-    record.summary = Some(summary);
-    record.status = StageStatus::Complete;
-    record
-        .write(&stage_dir)
-        .with_context(|| format!("cannot write {}", stage_dir.display()))?;
-    Ok(StageOutcome::Ran {
-        fingerprint: record_fingerprint(&record),
-        summary: line,
+            ingest_partition(
+                partition,
+                &stage_dir.join(part_file_name(index)),
+                &part_context,
+            )
+            .with_context(|| format!("ingest of source `{}` failed", source.name))
+        },
+        |done| IngestSummary::from_partitions(done.values()),
+    )?;
+    Ok(match finished {
+        Err(up_to_date) => up_to_date,
+        Ok(finished) => StageOutcome::Ran {
+            fingerprint: record_fingerprint(&finished.record),
+            summary: summary_line(
+                finished
+                    .record
+                    .summary
+                    .as_ref()
+                    .unwrap_or(&IngestSummary::default()),
+                finished.record.seconds,
+                finished.resumed,
+            ),
+        },
     })
-}
-
-/// What downstream stages fingerprint as their input.
-fn record_fingerprint(record: &IngestRecord) -> String {
-    fingerprint_config(&(&record.config_fingerprint, &record.input_fingerprint))
 }
 
 fn summary_line(summary: &IngestSummary, seconds: f64, resumed: usize) -> String {

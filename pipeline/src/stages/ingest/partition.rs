@@ -5,9 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use arrow::array::RecordBatch;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 
 use super::open::open_reader;
 use super::stats::{IngestCounts, IngestPartitionStats};
@@ -16,7 +13,7 @@ use crate::ingest::{Position, ReadItem, SkipReason};
 use crate::job::ResolvedSource;
 use crate::job::spec::IngestConfig;
 use crate::progress::StageProgress;
-use crate::run::atomic::AtomicFile;
+use crate::run::part_writer::{PartWriteError, PartWriter};
 
 /// Text bytes after which a batch is written even if it has fewer than `batch_docs` rows.
 const MAX_BATCH_TEXT_BYTES: usize = 64 << 20;
@@ -41,8 +38,8 @@ pub enum PartitionError {
     },
     #[error("{file}: cannot be read: {detail} (the job is strict)")]
     StrictUnreadable { file: String, detail: String },
-    #[error("cannot write {path}: {detail}")]
-    Write { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Write(#[from] PartWriteError),
 }
 
 /// Everything a partition needs to know of the job.
@@ -61,33 +58,29 @@ pub fn ingest_partition(
 ) -> Result<IngestPartitionStats, PartitionError> {
     let started = Instant::now();
     let source = context.source;
-    let write_error = |detail: String| PartitionError::Write {
-        path: part_path.to_owned(),
-        detail,
-    };
-    let mut output = AtomicFile::create(part_path).map_err(|e| write_error(e.to_string()))?;
-    let file = output
-        .try_clone_file()
-        .map_err(|e| write_error(e.to_string()))?;
-    let mut writer = ArrowWriter::try_new(
-        file,
+    let write_error = |error: PartWriteError| PartitionError::Write(error);
+    let mut writer = PartWriter::create(
+        part_path,
         DOCUMENT_SCHEMA.clone(),
-        Some(writer_properties(context.config.batch_docs)),
+        context.config.batch_docs,
     )
-    .map_err(|e| write_error(e.to_string()))?;
+    .map_err(write_error)?;
     let mut builder = DocumentBatchBuilder::with_capacity(context.config.batch_docs.min(4096));
     let mut counts = IngestCounts::default();
     let flush = |builder: &mut DocumentBatchBuilder,
-                 writer: &mut ArrowWriter<std::fs::File>|
+                 writer: &mut PartWriter|
      -> Result<(), PartitionError> {
         if builder.rows() == 0 {
             return Ok(());
         }
         let (rows, bytes) = (builder.rows() as u64, builder.text_bytes() as u64);
-        let batch: RecordBatch = builder.finish().map_err(|e| write_error(e.to_string()))?;
-        writer
-            .write(&batch)
-            .map_err(|e| write_error(e.to_string()))?;
+        let batch: RecordBatch = builder.finish().map_err(|e| {
+            PartitionError::Write(PartWriteError {
+                path: part_path.to_owned(),
+                detail: e.to_string(),
+            })
+        })?;
+        writer.write(&batch).map_err(write_error)?;
         context.progress.add(rows, bytes);
         Ok(())
     };
@@ -156,8 +149,7 @@ pub fn ingest_partition(
         warnings.report_suppressed(file);
     }
     flush(&mut builder, &mut writer)?;
-    writer.close().map_err(|e| write_error(e.to_string()))?;
-    output.commit().map_err(|e| write_error(e.to_string()))?;
+    writer.commit().map_err(write_error)?;
     Ok(IngestPartitionStats {
         source: source.name.clone(),
         domain: source.domain.clone(),
@@ -183,17 +175,6 @@ pub fn generated_id(source: &str, file: &str, position: Position) -> String {
         Position::Row(row) => format!("{source}/{file}#{row}"),
         Position::Byte(offset) => format!("{source}/{file}@{offset}"),
     }
-}
-
-fn writer_properties(batch_docs: usize) -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
-        .set_max_row_group_row_count(Some(batch_docs.max(1)))
-        // Ids and texts are unique per row: a dictionary only costs time.
-        .set_column_dictionary_enabled("id".into(), false)
-        .set_column_dictionary_enabled("text".into(), false)
-        .set_column_dictionary_enabled("url".into(), false)
-        .build()
 }
 
 /// Prints the first few warnings per reason of a file, then only counts them.

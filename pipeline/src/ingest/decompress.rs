@@ -56,6 +56,17 @@ impl Compression {
     }
 }
 
+/// Opens a file and wraps it in the decoder its first bytes call for, buffered.
+pub fn open_decompressed(
+    path: &std::path::Path,
+) -> io::Result<(Box<dyn BufRead + Send>, Compression)> {
+    let (stream, compression) = decompressing_reader(Box::new(std::fs::File::open(path)?))?;
+    Ok((
+        Box::new(BufReader::with_capacity(1 << 20, stream)),
+        compression,
+    ))
+}
+
 /// Wraps `reader` in the decoder its first bytes call for.
 pub fn decompressing_reader(
     mut reader: Box<dyn Read + Send>,
@@ -208,5 +219,53 @@ mod tests {
         let (mut reader, c) = decompressing_reader(Box::new(io::Cursor::new(cut))).unwrap();
         let err = reader.read_to_end(&mut Vec::new()).unwrap_err();
         assert_eq!(c.classify(&err), SkipReason::TruncatedCompression);
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn read_all(bytes: Vec<u8>) -> (Compression, io::Result<Vec<u8>>) {
+        let (mut stream, codec) = decompressing_reader(Box::new(io::Cursor::new(bytes))).unwrap();
+        let mut out = Vec::new();
+        let result = stream.read_to_end(&mut out).map(|_| out);
+        (codec, result)
+    }
+
+    #[test]
+    fn reads_concatenated_gzip_members_as_one_stream() {
+        let mut bytes = gzip(b"first\n");
+        bytes.extend(gzip(b"second\n"));
+        let (codec, result) = read_all(bytes);
+        assert_eq!(codec, Compression::Gzip);
+        assert_eq!(result.unwrap(), b"first\nsecond\n");
+    }
+
+    #[test]
+    fn reads_zstd_and_plain() {
+        let compressed = zstd::encode_all(&b"hello zstd"[..], 3).unwrap();
+        let (codec, result) = read_all(compressed);
+        assert_eq!(codec, Compression::Zstd);
+        assert_eq!(result.unwrap(), b"hello zstd");
+        assert_eq!(read_all(b"plain".to_vec()).1.unwrap(), b"plain");
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_unexpected_eof() {
+        let bytes = gzip(&b"some text that compresses ".repeat(100));
+        let (_, result) = read_all(bytes[..bytes.len() / 2].to_vec());
+        let error = result.unwrap_err();
+        assert_eq!(
+            Compression::Gzip.classify(&error),
+            SkipReason::TruncatedCompression
+        );
     }
 }

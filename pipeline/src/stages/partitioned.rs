@@ -1,0 +1,143 @@
+//! The shared driver of partitioned stages: skip when up to date, keep the partitions an
+//! interrupted run finished, run the rest in parallel, record each one as it completes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result, anyhow};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{StageContext, StageOutcome, prepare_stage_dir};
+use crate::progress::StageProgress;
+use crate::run::fingerprint::{InputFile, fingerprint_config};
+use crate::run::stage_record::{FORMAT_VERSION, StageRecord, StageStatus, partition_key};
+
+/// What identifies a stage's work: its fingerprints and its partitions.
+pub struct PartitionPlan<'a> {
+    pub stage: &'static str,
+    pub stage_dir: &'a Path,
+    pub config_fingerprint: String,
+    pub input_fingerprint: String,
+    pub inputs: Vec<InputFile>,
+    /// Partition indices, each written to `part-NNNNN.parquet` (and optionally files in
+    /// sub-directories named by the stage).
+    pub partitions: Vec<usize>,
+}
+
+/// Statistics every partition reports: the file(s) it wrote, relative to the stage dir.
+pub trait PartitionStats {
+    fn outputs(&self) -> Vec<String>;
+}
+
+/// How a partitioned stage ended, with its record.
+pub struct Finished<P, S> {
+    pub record: StageRecord<P, S>,
+    /// Partitions kept from an interrupted run.
+    pub resumed: usize,
+}
+
+/// The fingerprint downstream stages take as their input fingerprint.
+pub fn record_fingerprint<P, S>(record: &StageRecord<P, S>) -> String {
+    fingerprint_config(&(&record.config_fingerprint, &record.input_fingerprint))
+}
+
+/// Runs `process` on every partition not already done, then `summarize`s all of them.
+/// Returns `None` when the stage was up to date.
+pub fn run_partitioned<P, S>(
+    context: &StageContext<'_>,
+    plan: PartitionPlan<'_>,
+    process: impl Fn(usize, &StageProgress) -> Result<P> + Sync,
+    summarize: impl FnOnce(&BTreeMap<String, P>) -> S,
+) -> Result<std::result::Result<Finished<P, S>, StageOutcome>>
+where
+    P: Serialize + DeserializeOwned + PartitionStats + Send,
+    S: Serialize + DeserializeOwned + Send,
+{
+    let stage_dir = plan.stage_dir;
+    let previous = StageRecord::<P, S>::read(stage_dir);
+    if !context.force
+        && let Some(record) = &previous
+        && record.is_complete_for(&plan.config_fingerprint, &plan.input_fingerprint)
+    {
+        return Ok(Err(StageOutcome::UpToDate {
+            fingerprint: record_fingerprint(record),
+        }));
+    }
+    let kept: BTreeMap<String, P> = previous
+        .filter(|r| !context.force && r.matches(&plan.config_fingerprint, &plan.input_fingerprint))
+        .map(|r| r.partitions_done)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(key, stats)| {
+            plan.partitions.iter().any(|&p| &partition_key(p) == key)
+                && stats.outputs().iter().all(|o| stage_dir.join(o).is_file())
+        })
+        .collect();
+    let keep_files: Vec<String> = kept.values().flat_map(|s| s.outputs()).collect();
+    prepare_stage_dir(stage_dir, &keep_files)?;
+
+    let todo: Vec<usize> = plan
+        .partitions
+        .iter()
+        .copied()
+        .filter(|p| !kept.contains_key(&partition_key(*p)))
+        .collect();
+    let resumed = plan.partitions.len() - todo.len();
+    let record = Mutex::new(StageRecord::<P, S> {
+        stage: plan.stage.to_owned(),
+        format_version: FORMAT_VERSION,
+        status: StageStatus::Running,
+        config_fingerprint: plan.config_fingerprint,
+        input_fingerprint: plan.input_fingerprint,
+        inputs: plan.inputs,
+        partitions_total: plan.partitions.len(),
+        partitions_done: kept,
+        summary: None,
+        seconds: 0.0,
+    });
+    let write = |record: &StageRecord<P, S>| {
+        record
+            .write(stage_dir)
+            .with_context(|| format!("cannot write {}", stage_dir.display()))
+    };
+    write(
+        &*record
+            .lock()
+            .map_err(|_| anyhow!("stage record lock poisoned"))?,
+    )?;
+
+    let progress = StageProgress::new(
+        plan.stage,
+        plan.partitions.len() as u64,
+        context.show_progress,
+    );
+    for _ in 0..resumed {
+        progress.finish_unit();
+    }
+    context.pool.install(|| {
+        todo.par_iter().try_for_each(|&partition| -> Result<()> {
+            let stats = process(partition, &progress)?;
+            let mut record = record
+                .lock()
+                .map_err(|_| anyhow!("stage record lock poisoned"))?;
+            record
+                .partitions_done
+                .insert(partition_key(partition), stats);
+            write(&record)?;
+            progress.finish_unit();
+            Ok(())
+        })
+    })?;
+
+    let mut record = record
+        .into_inner()
+        .map_err(|_| anyhow!("stage record lock poisoned"))?;
+    record.summary = Some(summarize(&record.partitions_done));
+    record.seconds += progress.elapsed().as_secs_f64();
+    record.status = StageStatus::Complete;
+    write(&record)?;
+    Ok(Ok(Finished { record, resumed }))
+}
