@@ -1,0 +1,61 @@
+//! `curate check`: validate a job and print the resolved plan.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::job::load_job;
+use crate::progress::human_bytes;
+use crate::stages::Stage;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The job file (TOML).
+    pub job: PathBuf,
+}
+
+pub fn run(args: CheckArgs) -> Result<()> {
+    let job = load_job(&args.job)?;
+    println!(
+        "job {} (seed {}{})",
+        job.name,
+        job.seed,
+        if job.strict { ", strict" } else { "" }
+    );
+    println!("run directory {}", job.run_dir.display());
+    println!();
+    println!("sources:");
+    for source in &job.sources {
+        let bytes: u64 = source
+            .files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        let limit = source
+            .max_docs
+            .map(|m| format!(", at most {m} documents"))
+            .unwrap_or_default();
+        println!(
+            "  {:<20} {:<10} {:<8} {:>4} files {:>10}{limit}",
+            source.name,
+            source.domain,
+            source.format.as_str(),
+            source.files.len(),
+            human_bytes(bytes),
+        );
+    }
+    println!();
+    println!(
+        "stages: {}",
+        Stage::ALL
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(" -> ")
+    );
+    println!();
+    print!("{}", job.to_toml()?);
+    Ok(())
+}
