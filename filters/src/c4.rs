@@ -148,15 +148,20 @@ impl C4Quality {
 
         for &(s, e) in lines {
             let line = py_strip(&text[s..e]);
-            // Words as Python's `str.split()` sees them (before citation removal).
+            // Words as Python's `str.split()` sees them (before citation removal). Only the
+            // first `min_words_per_line` matter for the count, and no word can be longer
+            // than the line itself, so short lines skip the length check.
+            let check_long = c.max_word_length != -1 && line.len() as i64 > c.max_word_length;
+            let needed = c.min_words_per_line.max(0);
             let mut n_words = 0i64;
             let mut too_long = false;
             for w in line.split(is_py_space).filter(|w| !w.is_empty()) {
                 n_words += 1;
-                if c.max_word_length != -1
-                    && crate::analysis::char_count(w) as i64 > c.max_word_length
-                {
+                if check_long && crate::analysis::char_count(w) as i64 > c.max_word_length {
                     too_long = true;
+                    break;
+                }
+                if !check_long && n_words >= needed {
                     break;
                 }
             }

@@ -229,8 +229,19 @@ impl Filter for GopherRepetition {
                 return Verdict::drop(top_reason(n), signals);
             }
         }
+        // With no repeated n-gram there is no repeated longer one either: once a size
+        // comes out at zero, larger sizes are zero without scanning.
+        let mut zero_from: Option<usize> = None;
         for &(n, frac) in &c.dup_n_grams {
-            let share = a.dup_ngram_chars(n, &mut scratch) as f64 / len;
+            let chars = if zero_from.is_some_and(|z| n >= z) {
+                0
+            } else {
+                a.dup_ngram_chars(n, &mut scratch)
+            };
+            if chars == 0 && n > 0 {
+                zero_from = Some(zero_from.map_or(n, |z| z.min(n)));
+            }
+            let share = chars as f64 / len;
             signals.push(Signal {
                 name: DUP_SIGNALS
                     .get(n)

@@ -27,11 +27,15 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Validate a job file and print the resolved plan, without running anything.
     Check(commands::check::CheckArgs),
+    /// Run every filter independently on documents and write each one's decision and
+    /// signals per document (Parquet or JSONL), to study thresholds with SQL.
+    Tag(commands::tag::TagArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Check(args) => commands::check::run(args),
+        Command::Tag(args) => commands::tag::run(args),
     }
 }

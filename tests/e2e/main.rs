@@ -6,3 +6,4 @@ mod cli;
 mod corpora_ingest;
 mod fixtures_job;
 mod resume;
+mod tag;

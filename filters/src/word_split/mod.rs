@@ -93,7 +93,20 @@ pub fn count_sentences(text: &str) -> usize {
     }
     // Fast path: a break needs a sentence-final character followed, somewhere after it, by
     // something that is not punctuation. Without one the text is a single sentence.
-    if let Some(i) = text.find(|c: char| classes::is_sent_punct(c)) {
+    if text.is_ascii() {
+        let b = text.as_bytes();
+        match memchr::memchr3(b'.', b'!', b'?', b) {
+            None => return 1,
+            Some(i)
+                if b[i..]
+                    .iter()
+                    .all(|&c| classes::is_punct_category(c as char)) =>
+            {
+                return 1;
+            }
+            Some(_) => {}
+        }
+    } else if let Some(i) = text.find(classes::is_sent_punct) {
         if text[i..].chars().all(classes::is_punct_category) {
             return 1;
         }

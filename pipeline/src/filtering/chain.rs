@@ -251,18 +251,19 @@ fn build_step(
     Ok(step)
 }
 
-/// The signals of a verdict, prefixed with the filter's name, for columns and JSON.
+/// The signals of a verdict named `<filter>.<signal>`, for columns and JSON (a signal
+/// already named after its filter, `toxicity_bad_words`, becomes `toxicity.bad_words`).
 pub fn prefixed_signals(name: FilterName, signals: &[Signal]) -> Vec<(String, f64)> {
+    let filter = name.as_str();
     signals
         .iter()
         .map(|s| {
-            let prefix = format!("{}.", name.as_str());
-            let key = if s.name.starts_with(&prefix) {
-                s.name.to_owned()
-            } else {
-                format!("{prefix}{}", s.name)
-            };
-            (key, s.value)
+            let bare = s
+                .name
+                .strip_prefix(filter)
+                .and_then(|rest| rest.strip_prefix(['.', '_']))
+                .unwrap_or(s.name);
+            (format!("{filter}.{bare}"), s.value)
         })
         .collect()
 }

@@ -1,0 +1,326 @@
+//! `curate tag`: every filter run independently on every document, one row per document
+//! with each filter's decision and signals, to study thresholds before using them.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use arrow::array::{
+    Array, ArrayRef, Float64Builder, MapBuilder, RecordBatch, StringArray, StringBuilder,
+};
+use arrow::datatypes::{Field, Schema, SchemaRef};
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+
+use crate::filtering::chain::prefixed_signals;
+use crate::filtering::{ChainOutcome, FilterChain, FilterName, FilterSection};
+use crate::ingest::fields::FieldMap;
+use crate::ingest::jsonl::JsonlReader;
+use crate::ingest::parquet::ParquetReader;
+use crate::ingest::{RawDocument, ReadItem};
+use crate::job::load_job;
+use crate::run::part_writer::PartWriter;
+
+/// Documents tagged per batch: bounds memory.
+const BATCH_DOCS: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TagFormat {
+    Parquet,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// JSONL (optionally gzip/zstd) or Parquet files to tag.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the tags (a file).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Take the filters and their settings from this job's [filter] section.
+    #[arg(long)]
+    pub job: Option<PathBuf>,
+    /// Only these filters (comma-separated). Without a job, the heuristic filters and
+    /// language ID run with their default settings.
+    #[arg(long, value_delimiter = ',')]
+    pub filters: Vec<String>,
+    #[arg(long, value_enum, default_value_t = TagFormat::Parquet)]
+    pub format: TagFormat,
+    /// Field (or Parquet column) holding the text.
+    #[arg(long, default_value = "text")]
+    pub text_field: String,
+    #[arg(long, default_value = "id")]
+    pub id_field: String,
+    #[arg(long, default_value = "url")]
+    pub url_field: String,
+}
+
+pub fn run(args: TagArgs) -> Result<()> {
+    let requested: Vec<FilterName> = args
+        .filters
+        .iter()
+        .map(|name| {
+            FilterName::parse(name).with_context(|| {
+                let known: Vec<&str> = FilterName::ALL.iter().map(|f| f.as_str()).collect();
+                format!("unknown filter `{name}` (known: {})", known.join(", "))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mut chain = match &args.job {
+        Some(job) => {
+            let job = load_job(job)?;
+            FilterChain::build(&job.filter, &job.base_dir())?
+        }
+        None => FilterChain::build(&default_section(&requested)?, Path::new("."))?,
+    };
+    if !requested.is_empty() {
+        chain.retain(&requested);
+    }
+    let names = chain.names();
+    if names.is_empty() {
+        bail!("no filter to run: name some with --filters or give a job with a [filter] section");
+    }
+    let fields = FieldMap {
+        text: args.text_field.clone(),
+        id: args.id_field.clone(),
+        url: args.url_field.clone(),
+    };
+    let mut sink = TagSink::create(&args.output, args.format, &names)?;
+    let mut documents = 0u64;
+    let mut kept_by: BTreeMap<FilterName, u64> = BTreeMap::new();
+    for input in &args.inputs {
+        let name = input.display().to_string();
+        let reader = open_input(input, &fields)?;
+        let mut batch: Vec<(String, RawDocument)> = Vec::with_capacity(BATCH_DOCS);
+        let mut flush =
+            |batch: &mut Vec<(String, RawDocument)>, sink: &mut TagSink| -> Result<()> {
+                let outcomes: Vec<ChainOutcome> = batch
+                    .par_iter()
+                    .map(|(_, doc)| chain.evaluate_all(&doc.text, doc.url.as_deref()))
+                    .collect();
+                for outcome in &outcomes {
+                    for verdict in &outcome.verdicts {
+                        if verdict.verdict.is_keep() {
+                            *kept_by.entry(verdict.filter).or_default() += 1;
+                        }
+                    }
+                }
+                documents += batch.len() as u64;
+                sink.write(batch, &outcomes)?;
+                batch.clear();
+                Ok(())
+            };
+        for item in reader {
+            match item {
+                ReadItem::Document { document, position } => {
+                    let id = document
+                        .id
+                        .clone()
+                        .unwrap_or_else(|| format!("{name}:{position}"));
+                    batch.push((id, document));
+                    if batch.len() == BATCH_DOCS {
+                        flush(&mut batch, &mut sink)?;
+                    }
+                }
+                ReadItem::Skipped(skipped) if skipped.reason.is_damage() => {
+                    tracing::warn!(
+                        "{name}: {}: {}: {}",
+                        skipped.position,
+                        skipped.reason,
+                        skipped.detail
+                    );
+                }
+                ReadItem::Skipped(_) => {}
+            }
+        }
+        flush(&mut batch, &mut sink)?;
+    }
+    sink.finish()?;
+    let summary: Vec<String> = names
+        .iter()
+        .map(|f| {
+            let kept = kept_by.get(f).copied().unwrap_or(0);
+            format!(
+                "{} keeps {:.1}%",
+                f.as_str(),
+                100.0 * kept as f64 / documents.max(1) as f64
+            )
+        })
+        .collect();
+    eprintln!("tagged {documents} documents: {}", summary.join(", "));
+    Ok(())
+}
+
+/// Without a job: the named filters (or the heuristics and language ID) with defaults.
+fn default_section(requested: &[FilterName]) -> Result<FilterSection> {
+    let wanted: Vec<FilterName> = if requested.is_empty() {
+        vec![
+            FilterName::Language,
+            FilterName::GopherRepetition,
+            FilterName::GopherQuality,
+            FilterName::C4,
+            FilterName::Fineweb,
+        ]
+    } else {
+        requested.to_vec()
+    };
+    let mut section = FilterSection::default();
+    for name in wanted {
+        match name {
+            FilterName::Language => section.language = Some(Default::default()),
+            FilterName::GopherRepetition => section.gopher_repetition = Some(Default::default()),
+            FilterName::GopherQuality => section.gopher_quality = Some(Default::default()),
+            FilterName::C4 => section.c4 = Some(Default::default()),
+            FilterName::Fineweb => section.fineweb = Some(Default::default()),
+            FilterName::Url | FilterName::C4Badwords | FilterName::Toxicity => bail!(
+                "filter `{}` needs word lists: give a job (--job) whose [filter.{}] names them",
+                name.as_str(),
+                name.as_str()
+            ),
+        }
+    }
+    Ok(section)
+}
+
+fn open_input(path: &Path, fields: &FieldMap) -> Result<Box<dyn Iterator<Item = ReadItem>>> {
+    let is_parquet = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    Ok(if is_parquet {
+        Box::new(
+            ParquetReader::open(path, fields.clone())
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        )
+    } else {
+        Box::new(
+            JsonlReader::open(path, fields.clone())
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        )
+    })
+}
+
+/// Where tags go: Parquet with a decision column and a signals map per filter, or JSONL
+/// with `{"id", "<filter>": "keep"|reason, "<filter>_signals": {...}}`.
+enum TagSink {
+    Parquet {
+        writer: Option<PartWriter>,
+        schema: SchemaRef,
+        names: Vec<FilterName>,
+    },
+    Jsonl(BufWriter<File>),
+}
+
+impl TagSink {
+    fn create(path: &Path, format: TagFormat, names: &[FilterName]) -> Result<TagSink> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        Ok(match format {
+            TagFormat::Jsonl => TagSink::Jsonl(BufWriter::new(
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            )),
+            TagFormat::Parquet => {
+                let mut fields = vec![Field::new("id", arrow::datatypes::DataType::Utf8, false)];
+                for name in names {
+                    fields.push(Field::new(
+                        name.as_str(),
+                        arrow::datatypes::DataType::Utf8,
+                        false,
+                    ));
+                    let map =
+                        MapBuilder::new(None, StringBuilder::new(), Float64Builder::new()).finish();
+                    fields.push(Field::new(
+                        format!("{}_signals", name.as_str()),
+                        map.data_type().clone(),
+                        false,
+                    ));
+                }
+                let schema: SchemaRef = Arc::new(Schema::new(fields));
+                TagSink::Parquet {
+                    writer: Some(PartWriter::create(path, schema.clone(), BATCH_DOCS)?),
+                    schema,
+                    names: names.to_vec(),
+                }
+            }
+        })
+    }
+
+    fn write(&mut self, docs: &[(String, RawDocument)], outcomes: &[ChainOutcome]) -> Result<()> {
+        match self {
+            TagSink::Jsonl(out) => {
+                for ((id, _), outcome) in docs.iter().zip(outcomes) {
+                    let mut row = serde_json::Map::new();
+                    row.insert("id".into(), id.clone().into());
+                    for verdict in &outcome.verdicts {
+                        let name = verdict.filter.as_str();
+                        row.insert(
+                            name.into(),
+                            verdict.verdict.drop_reason.unwrap_or("keep").into(),
+                        );
+                        let signals: serde_json::Map<String, serde_json::Value> =
+                            prefixed_signals(verdict.filter, &verdict.verdict.signals)
+                                .into_iter()
+                                .map(|(k, v)| (k, serde_json::json!(v)))
+                                .collect();
+                        row.insert(format!("{name}_signals"), signals.into());
+                    }
+                    serde_json::to_writer(&mut *out, &row)?;
+                    out.write_all(b"\n")?;
+                }
+                Ok(())
+            }
+            TagSink::Parquet {
+                writer,
+                schema,
+                names,
+            } => {
+                let ids: StringArray = docs.iter().map(|(id, _)| Some(id.as_str())).collect();
+                let mut columns: Vec<ArrayRef> = vec![Arc::new(ids)];
+                for name in names.iter() {
+                    let mut decisions = StringBuilder::new();
+                    let mut signals =
+                        MapBuilder::new(None, StringBuilder::new(), Float64Builder::new());
+                    for outcome in outcomes {
+                        let verdict = outcome.verdicts.iter().find(|v| v.filter == *name);
+                        decisions.append_value(
+                            verdict
+                                .and_then(|v| v.verdict.drop_reason)
+                                .unwrap_or("keep"),
+                        );
+                        for (key, value) in verdict
+                            .map(|v| prefixed_signals(*name, &v.verdict.signals))
+                            .unwrap_or_default()
+                        {
+                            signals.keys().append_value(key);
+                            signals.values().append_value(value);
+                        }
+                        signals.append(true)?;
+                    }
+                    columns.push(Arc::new(decisions.finish()));
+                    columns.push(Arc::new(signals.finish()));
+                }
+                let batch = RecordBatch::try_new(schema.clone(), columns)?;
+                if let Some(writer) = writer.as_mut() {
+                    writer.write(&batch)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            TagSink::Jsonl(mut out) => Ok(out.flush()?),
+            TagSink::Parquet { writer, .. } => {
+                if let Some(writer) = writer {
+                    writer.commit()?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
