@@ -207,7 +207,7 @@ fn open_input(path: &Path, fields: &FieldMap) -> Result<Box<dyn Iterator<Item = 
 /// with `{"id", "<filter>": "keep"|reason, "<filter>_signals": {...}}`.
 enum TagSink {
     Parquet {
-        writer: Option<PartWriter>,
+        writer: Option<Box<PartWriter>>,
         schema: SchemaRef,
         names: Vec<FilterName>,
     },
@@ -241,7 +241,11 @@ impl TagSink {
                 }
                 let schema: SchemaRef = Arc::new(Schema::new(fields));
                 TagSink::Parquet {
-                    writer: Some(PartWriter::create(path, schema.clone(), BATCH_DOCS)?),
+                    writer: Some(Box::new(PartWriter::create(
+                        path,
+                        schema.clone(),
+                        BATCH_DOCS,
+                    )?)),
                     schema,
                     names: names.to_vec(),
                 }

@@ -68,10 +68,7 @@ pub struct MinHashSection {
 impl MinHashSection {
     /// The settings this table asks for.
     pub fn config(&self) -> MinHashConfig {
-        let base = self
-            .preset
-            .map(MinHashConfig::preset)
-            .unwrap_or_default();
+        let base = self.preset.map(MinHashConfig::preset).unwrap_or_default();
         MinHashConfig {
             ngram: self.ngram.unwrap_or(base.ngram),
             bands: self.bands.unwrap_or(base.bands),

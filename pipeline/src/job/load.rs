@@ -158,6 +158,9 @@ impl Validator<'_> {
                 ),
             ));
         }
+        if let Err((key, message)) = spec.dedup.validate() {
+            return Err(self.invalid(0..0, &key, message));
+        }
         if let Some(path) = &spec.tokenizer.path {
             let resolved = base_dir.join(path);
             if !resolved.is_file() {
@@ -179,7 +182,7 @@ impl Validator<'_> {
             sources,
             ingest: spec.ingest,
             filter: spec.filter,
-            dedup: spec.dedup,
+            dedup: spec.dedup.resolved(),
             tokenizer: spec.tokenizer,
             budget: spec.budget,
             mix: spec.mix,

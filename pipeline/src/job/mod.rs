@@ -1,10 +1,12 @@
 //! The job spec: a TOML file naming the sources and configuring each stage.
 
+pub mod dedup;
 mod error;
 mod load;
 mod resolved;
 pub mod spec;
 
+pub use dedup::{DedupScope, DedupSection};
 pub use error::JobError;
 pub use load::load_job;
 pub use resolved::{ResolvedJob, ResolvedSource};

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::dedup::DedupSection;
 use super::spec::{
     BudgetSection, Format, IngestConfig, MixSection, ShardSection, TokenizerSection,
 };
@@ -26,7 +27,7 @@ pub struct ResolvedJob {
     pub sources: Vec<ResolvedSource>,
     pub ingest: IngestConfig,
     pub filter: FilterSection,
-    pub dedup: toml::Table,
+    pub dedup: DedupSection,
     pub tokenizer: TokenizerSection,
     pub budget: BudgetSection,
     pub mix: MixSection,
@@ -91,7 +92,7 @@ struct ResolvedFile<'a> {
     sources: &'a [ResolvedSource],
     ingest: &'a IngestConfig,
     filter: &'a FilterSection,
-    dedup: &'a toml::Table,
+    dedup: &'a DedupSection,
     tokenizer: &'a TokenizerSection,
     budget: &'a BudgetSection,
     mix: &'a MixSection,

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::dedup::DedupSection;
 use crate::filtering::FilterSection;
 use crate::ingest::fields::FieldMap;
 use crate::ingest::text::TextUnit;
@@ -23,9 +24,8 @@ pub struct JobSpec {
     pub ingest: IngestConfig,
     #[serde(default)]
     pub filter: FilterSection,
-    /// Carried for the dedup stage; validated by it.
     #[serde(default)]
-    pub dedup: toml::Table,
+    pub dedup: DedupSection,
     #[serde(default)]
     pub tokenizer: TokenizerSection,
     #[serde(default)]
