@@ -25,12 +25,18 @@ pub struct Verdict {
 impl Verdict {
     /// A keep decision with the given signals.
     pub fn keep(signals: Vec<Signal>) -> Self {
-        Verdict { drop_reason: None, signals }
+        Verdict {
+            drop_reason: None,
+            signals,
+        }
     }
 
     /// A drop decision with its reason and the given signals.
     pub fn drop(reason: &'static str, signals: Vec<Signal>) -> Self {
-        Verdict { drop_reason: Some(reason), signals }
+        Verdict {
+            drop_reason: Some(reason),
+            signals,
+        }
     }
 
     /// Whether the document is kept.
@@ -40,6 +46,9 @@ impl Verdict {
 
     /// The value of a signal by name, if the filter computed it.
     pub fn signal(&self, name: &str) -> Option<f64> {
-        self.signals.iter().find(|s| s.name == name).map(|s| s.value)
+        self.signals
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.value)
     }
 }

@@ -45,16 +45,27 @@ pub fn tokenize(text: &str, mut emit: impl FnMut(Token)) {
     let mut start = 0usize;
     let mut in_ws: Option<bool> = None;
     let mut buf = Vec::new();
-    for (i, c) in text.char_indices() {
-        let ws = is_py_space(c);
+    let mut i = 0usize;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // Byte-level fast path for ASCII; other characters are decoded.
+        let (ws, len) = if b < 0x80 {
+            (ASCII_SPACE[usize::from(b)], 1)
+        } else {
+            match text[i..].chars().next() {
+                Some(c) => (is_py_space(c), c.len_utf8()),
+                None => break,
+            }
+        };
         let cur = *in_ws.get_or_insert(ws);
         if ws != cur {
             if start < i {
                 emit_chunk(text, start, i, cur, &mut buf, &mut emit);
             }
-            start = if c == ' ' { i + 1 } else { i };
+            start = if b == b' ' { i + 1 } else { i };
             in_ws = Some(ws);
         }
+        i += len;
     }
     if start < bytes.len() {
         emit_chunk(
@@ -67,6 +78,23 @@ pub fn tokenize(text: &str, mut emit: impl FnMut(Token)) {
         );
     }
 }
+
+/// Python's `isspace` on ASCII bytes.
+static ASCII_SPACE: [bool; 128] = {
+    let mut t = [false; 128];
+    t[b' ' as usize] = true;
+    let mut c = 0x09;
+    while c <= 0x0d {
+        t[c] = true;
+        c += 1;
+    }
+    let mut c = 0x1c;
+    while c <= 0x1f {
+        t[c] = true;
+        c += 1;
+    }
+    t
+};
 
 /// Appends the word spans (non-whitespace tokens) of `text` to `out`, as byte ranges.
 pub fn split_words(text: &str, out: &mut Vec<(usize, usize)>) {
@@ -155,7 +183,18 @@ fn emit_chunk(
     buf.clear();
     let mut push = |a: usize, b: usize| buf.push((a, b));
     if !specials::emit(chunk, 0, &mut push) {
-        split_chunk(chunk, &mut push);
+        if chunk.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            // No prefix, suffix or infix rule involves ASCII letters and digits alone
+            // except through a digit (units, `10am`-style special cases); a chunk with no
+            // digit is one token.
+            if chunk.bytes().any(|b| b.is_ascii_digit()) {
+                split_chunk(chunk, &mut push);
+            } else {
+                push(0, chunk.len());
+            }
+        } else {
+            split_chunk(chunk, &mut push);
+        }
     }
     if buf.len() >= 2 {
         merge_special_runs(chunk, buf, &mut |a, b| {
