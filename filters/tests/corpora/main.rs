@@ -1,6 +1,9 @@
-//! Filter tests on the real shared corpora (read in place, never copied): URL blocklists,
-//! language identification and word-list toxicity. One test binary so it links once.
+//! Filter and dedup tests on the real shared corpora (read in place, never copied):
+//! agreement with datatrove's decisions, URL blocklists, language identification,
+//! word-list toxicity and dedup. One test binary so it links once.
 
+mod datatrove_agreement;
+mod dedup;
 mod language;
 mod load;
 mod toxicity;
