@@ -4,6 +4,7 @@
 #
 #   bench/filter_stage.sh [INPUT.jsonl.gz]        (default: the ECTSum earnings calls)
 #   PEERS_PY=/path/to/venv/bin/python bench/filter_stage.sh   also runs datatrove
+#   PROFILE=release CORE=1 ...                                  other profile, other core
 #
 # Prints one JSON line per tool: text MB, CPU seconds, MB/s per core; and the ratio.
 set -euo pipefail
@@ -14,8 +15,10 @@ core="${CORE:-0}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-cargo build --profile dist -p curate >/dev/null
-curate="$PWD/target/dist/curate"
+# PROFILE=release builds faster; dist (fat LTO) is the binary we ship.
+profile="${PROFILE:-dist}"
+cargo build --profile "$profile" -p curate >/dev/null
+curate="${CARGO_TARGET_DIR:-$PWD/target}/$profile/curate"
 
 cat > "$work/job.toml" <<JOB
 [job]

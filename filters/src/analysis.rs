@@ -161,10 +161,12 @@ impl Analysis {
     }
 
     /// Characters of repeated word `n`-grams, counted the reference's way: scan left to
-    /// right; an n-gram already seen adds its characters (words concatenated without
-    /// separators) and the scan jumps past it, otherwise it is remembered and the scan
-    /// moves one word.
-    pub fn dup_ngram_chars(&self, n: usize, scratch: &mut NgramScratch) -> usize {
+    /// right; an n-gram already seen adds its characters and the scan jumps past it,
+    /// otherwise it is remembered and the scan moves one word. The reference identifies an
+    /// n-gram by its words concatenated without separators, so `ab c` repeats `a bc`; the
+    /// same key is used here (a hash of the concatenated bytes), not the word sequence.
+    /// `text` is the text this analysis was made from.
+    pub fn dup_ngram_chars(&self, text: &str, n: usize, scratch: &mut NgramScratch) -> usize {
         if n == 0 || self.words.len() < n {
             return 0;
         }
@@ -172,11 +174,11 @@ impl Analysis {
         // The hash array is borrowed from the scratch; the set lives beside it.
         let mut seen = std::mem::take(&mut scratch.seen);
         seen.reset(positions);
-        let hashes = scratch.hashes_for(self, n);
+        let hashes = scratch.concat_hashes_for(self, text, n);
         let mut repeated = 0usize;
         let mut idx = 0usize;
         while idx < positions {
-            if seen.insert(hashes[idx]) {
+            if seen.insert(finalize(hashes[idx])) {
                 idx += 1;
             } else {
                 repeated += self.word_chars(idx, n);
@@ -188,17 +190,61 @@ impl Analysis {
     }
 }
 
-/// Reusable buffers for n-gram statistics: hashes of the current n-grams (extended one word
-/// at a time as `n` grows, so a sweep over n = 2..10 costs one pass per n) and the maps.
+/// Reusable buffers for n-gram statistics of one document: hashes of the current n-grams
+/// (extended one word at a time as `n` grows, so a sweep over n = 2..10 costs one pass per
+/// n) and the maps. Word-sequence hashes serve the top n-gram rule, hashes of the
+/// concatenated bytes the duplicate n-gram rule.
 #[derive(Debug, Default)]
 pub struct NgramScratch {
     n: usize,
     hashes: Vec<u64>,
+    /// Per word: polynomial hash of its bytes and `BASE^bytes`, both mod [`P61`].
+    concat_words: Vec<(u64, u64)>,
+    concat_n: usize,
+    concat: Vec<u64>,
     counts: HashTable,
     seen: HashTable,
 }
 
 impl NgramScratch {
+    /// Polynomial hashes (mod [`P61`]) of each run of `n` consecutive words' bytes
+    /// concatenated. Concatenation composes: `h(uv) = h(u) * BASE^|v| + h(v)`, so each
+    /// larger `n` extends the previous one by a word in one pass.
+    fn concat_hashes_for(&mut self, a: &Analysis, text: &str, n: usize) -> &[u64] {
+        if self.concat_words.len() != a.words.len() {
+            self.concat_words.clear();
+            self.concat_words.extend(a.words.iter().map(|w| {
+                text.as_bytes()[w.start..w.end]
+                    .iter()
+                    .fold((0u64, 1u64), |(h, pow), &b| {
+                        // Bytes enter as 1..=256 so no byte acts as a zero.
+                        (
+                            add_mod(mul_mod(h, BASE), u64::from(b) + 1),
+                            mul_mod(pow, BASE),
+                        )
+                    })
+            }));
+            self.concat_n = 0;
+        }
+        if self.concat_n == 0 || n < self.concat_n {
+            self.concat.clear();
+            self.concat
+                .extend(self.concat_words.iter().map(|&(h, _)| h));
+            self.concat_n = 1;
+        }
+        while self.concat_n < n {
+            let k = self.concat_n;
+            let len = self.concat_words.len() + 1 - (k + 1);
+            for i in 0..len {
+                let (h, pow) = self.concat_words[i + k];
+                self.concat[i] = add_mod(mul_mod(self.concat[i], pow), h);
+            }
+            self.concat.truncate(len);
+            self.concat_n += 1;
+        }
+        &self.concat
+    }
+
     fn hashes_for(&mut self, a: &Analysis, n: usize) -> &[u64] {
         let wh = &a.word_hashes;
         if self.n == 0 || n < self.n || self.hashes.len() + self.n - 1 != wh.len() {
@@ -222,6 +268,36 @@ impl NgramScratch {
 #[inline]
 fn mix(acc: u64, next: u64) -> u64 {
     (acc.rotate_left(23) ^ next).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The Mersenne prime 2^61 - 1, modulus of the concatenation hash: two different byte
+/// strings of at most `L` bytes share a hash for at most `L` of its bases.
+const P61: u64 = (1 << 61) - 1;
+/// Base of the concatenation hash; fixed so that results are deterministic.
+const BASE: u64 = 0x0F3D_5B79_A2C4_E60B % P61;
+
+/// `a * b mod P61` for `a, b < P61`, fully reduced.
+#[inline]
+fn mul_mod(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    let s = (p as u64 & P61) + (p >> 61) as u64;
+    let s = (s & P61) + (s >> 61);
+    if s >= P61 { s - P61 } else { s }
+}
+
+/// `a + b mod P61` for `a, b < P61`.
+#[inline]
+fn add_mod(a: u64, b: u64) -> u64 {
+    let s = a + b;
+    if s >= P61 { s - P61 } else { s }
+}
+
+/// Spreads a concatenation hash over all 64 bits (a bijection: no new collisions), as
+/// the hash table indexes by the low bits.
+#[inline]
+fn finalize(h: u64) -> u64 {
+    let h = (h ^ (h >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h ^ (h >> 29)
 }
 
 /// Open-addressing table keyed by n-gram hashes (already uniform, so the low bits index
@@ -395,10 +471,40 @@ mod tests {
         // "a b" occurs 3 times, 3 chars each.
         assert_eq!(a.top_ngram_chars(2, &mut s), Some(9));
         // 2-grams: ab ba ab(dup: +2, jump 2) ab(dup at idx 4: +2, jump) -> idx 6 done.
-        assert_eq!(a.dup_ngram_chars(2, &mut s), 4);
+        assert_eq!(a.dup_ngram_chars(t, 2, &mut s), 4);
         assert_eq!(a.top_ngram_chars(8, &mut s), None);
         // Going back to a smaller n recomputes.
         assert_eq!(a.top_ngram_chars(1, &mut s), Some(3));
+    }
+
+    #[test]
+    fn duplicate_ngrams_are_keyed_by_concatenated_words() {
+        // 2-grams "ab"+"c" and "a"+"bc" are both "abc": the second counts as a repeat
+        // (3 chars), as in the reference; the top-n-gram rule still tells them apart.
+        let t = "ab c x a bc y";
+        let a = Analysis::new(t);
+        let mut s = NgramScratch::default();
+        assert_eq!(a.dup_ngram_chars(t, 2, &mut s), 3);
+        assert_eq!(a.dup_ngram_chars(t, 3, &mut s), 0);
+        assert_eq!(a.top_ngram_chars(2, &mut s), Some(4));
+        // Going back to a smaller n recomputes.
+        assert_eq!(a.dup_ngram_chars(t, 2, &mut s), 3);
+        let u = "x yz w xy z";
+        let b = Analysis::new(u);
+        assert_eq!(b.dup_ngram_chars(u, 2, &mut NgramScratch::default()), 3);
+    }
+
+    #[test]
+    fn concatenation_hash_composes() {
+        let h = |s: &[u8]| {
+            s.iter()
+                .fold(0u64, |h, &b| add_mod(mul_mod(h, BASE), u64::from(b) + 1))
+        };
+        let pow = |n: usize| (0..n).fold(1u64, |p, _| mul_mod(p, BASE));
+        assert_eq!(add_mod(mul_mod(h(b"ab"), pow(1)), h(b"c")), h(b"abc"));
+        assert_eq!(mul_mod(P61 - 1, P61 - 1), 1);
+        assert_ne!(h(b"ab"), h(b"ba"));
+        assert_ne!(h(b"a"), h(b"\0a"));
     }
 
     #[test]

@@ -236,7 +236,7 @@ impl Filter for GopherRepetition {
             let chars = if zero_from.is_some_and(|z| n >= z) {
                 0
             } else {
-                a.dup_ngram_chars(n, &mut scratch)
+                a.dup_ngram_chars(text, n, &mut scratch)
             };
             if chars == 0 && n > 0 {
                 zero_from = Some(zero_from.map_or(n, |z| z.min(n)));

@@ -27,15 +27,29 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Validate a job file and print the resolved plan, without running anything.
     Check(commands::check::CheckArgs),
+    /// Remove exact and near-duplicate documents (and repeated lines) from JSONL or
+    /// Parquet files, outside a job; writes the kept documents and `removed.jsonl`.
+    Dedup(commands::dedup::DedupArgs),
     /// Run every filter independently on documents and write each one's decision and
     /// signals per document (Parquet or JSONL), to study thresholds with SQL.
     Tag(commands::tag::TagArgs),
+    /// Print the Chinchilla budget for a model (target tokens, FLOPs, shortfall against
+    /// the tokens on hand), without a run.
+    Budget(commands::budget::BudgetArgs),
+    /// Train a byte-level BPE tokenizer on JSONL or Parquet files.
+    TrainTokenizer(commands::train_tokenizer::TrainTokenizerArgs),
+    /// Count tokens per document of JSONL or Parquet files with a tokenizer.json.
+    Count(commands::count::CountArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Check(args) => commands::check::run(args),
+        Command::Dedup(args) => commands::dedup::run(args),
         Command::Tag(args) => commands::tag::run(args),
+        Command::Budget(args) => commands::budget::run(args),
+        Command::TrainTokenizer(args) => commands::train_tokenizer::run(args),
+        Command::Count(args) => commands::count::run(args),
     }
 }

@@ -5,7 +5,9 @@ use anyhow::{Context, Result};
 use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
 use crate::stages::upstream::Upstream;
-use crate::stages::{Stage, StageContext, StageOutcome, filter, ingest};
+use crate::stages::{
+    Stage, StageContext, StageOutcome, count, dedup, filter, ingest, mix, tokenizer,
+};
 
 /// The file in the run directory that records the resolved job.
 pub const RESOLVED_JOB_FILE: &str = "job.resolved.toml";
@@ -64,9 +66,21 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
             Stage::Filter => {
                 read_upstream(upstream_dir.as_deref()).and_then(|up| filter::run(&context, &up))
             }
+            Stage::Dedup => {
+                read_upstream(upstream_dir.as_deref()).and_then(|up| dedup::run(&context, &up))
+            }
+            Stage::Tokenizer => {
+                read_upstream(upstream_dir.as_deref()).and_then(|up| tokenizer::run(&context, &up))
+            }
+            Stage::Count => {
+                read_upstream(upstream_dir.as_deref()).and_then(|up| count::run(&context, &up))
+            }
+            Stage::Mix => mix::run(&context),
         }
         .with_context(|| format!("stage {} failed", stage.name()))?;
-        upstream_dir = Some(context.stage_dir(stage.name()));
+        if stage.produces_documents() {
+            upstream_dir = Some(context.stage_dir(stage.name()));
+        }
         reports.push(StageReport { stage, outcome });
     }
     Ok(reports)

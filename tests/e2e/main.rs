@@ -2,8 +2,13 @@
 
 mod support;
 
+mod budget;
 mod cli;
 mod corpora_ingest;
+mod dedup;
 mod fixtures_job;
 mod resume;
 mod tag;
+mod token_commands;
+mod tokens_mix;
+mod warc_agreement;

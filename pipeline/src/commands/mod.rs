@@ -1,5 +1,10 @@
 //! One module per subcommand of `curate`: its arguments and what it does.
 
+pub mod budget;
 pub mod check;
+pub mod count;
+pub mod dedup;
+pub mod inputs;
 pub mod run;
 pub mod tag;
+pub mod train_tokenizer;

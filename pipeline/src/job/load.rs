@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::error::JobError;
 use super::resolved::{ResolvedJob, ResolvedSource};
-use super::spec::{Format, JobSpec};
+use super::spec::{BudgetSection, Format, JobSpec, MixSection, TokenizerSection};
 
 /// Reads, validates and resolves a job file.
 pub fn load_job(path: &Path) -> Result<ResolvedJob, JobError> {
@@ -158,19 +158,24 @@ impl Validator<'_> {
                 ),
             ));
         }
+        if !spec.mix.shares.is_empty()
+            && let Some(unshared) = domains.iter().find(|d| !spec.mix.shares.contains_key(**d))
+        {
+            return Err(self.invalid(
+                0..0,
+                "mix.shares",
+                format!("domain `{unshared}` has sources but no share"),
+            ));
+        }
         if let Err((key, message)) = spec.dedup.validate() {
             return Err(self.invalid(0..0, &key, message));
         }
-        if let Some(path) = &spec.tokenizer.path {
-            let resolved = base_dir.join(path);
-            if !resolved.is_file() {
-                return Err(self.invalid(
-                    0..0,
-                    "tokenizer.path",
-                    format!("no file {}", resolved.display()),
-                ));
-            }
-        }
+        let tokenizer = spec.tokenizer.unwrap_or(TokenizerSection {
+            enabled: false,
+            ..TokenizerSection::default()
+        });
+        self.check_tokenizer(&base_dir, &tokenizer)?;
+        self.check_budget_and_mix(&spec.budget, &spec.mix)?;
 
         Ok(ResolvedJob {
             job_file: self.path.to_owned(),
@@ -183,11 +188,84 @@ impl Validator<'_> {
             ingest: spec.ingest,
             filter: spec.filter,
             dedup: spec.dedup.resolved(),
-            tokenizer: spec.tokenizer,
+            tokenizer,
             budget: spec.budget,
             mix: spec.mix,
             shard: spec.shard,
         })
+    }
+
+    /// `[tokenizer]`: an existing file, or settings a training run accepts.
+    fn check_tokenizer(
+        &self,
+        base_dir: &Path,
+        tokenizer: &TokenizerSection,
+    ) -> Result<(), JobError> {
+        if let Some(path) = &tokenizer.path {
+            let resolved = base_dir.join(path);
+            if !resolved.is_file() {
+                return Err(self.invalid(
+                    0..0,
+                    "tokenizer.path",
+                    format!("no file {}", resolved.display()),
+                ));
+            }
+            return Ok(());
+        }
+        if tokenizer.special_tokens.is_empty() {
+            return Err(self.invalid(
+                0..0,
+                "tokenizer.special_tokens",
+                "must name at least the end-of-text token placed between documents",
+            ));
+        }
+        if tokenizer.sample_bytes == 0 {
+            return Err(self.invalid(0..0, "tokenizer.sample_bytes", "must be at least 1"));
+        }
+        crate::stages::tokenizer::train_config(tokenizer)
+            .validate()
+            .map_err(|e| self.invalid(0..0, "tokenizer", e.to_string()))
+    }
+
+    /// `[budget]` and `[mix]`: positive numbers, a known total, a budget when the mix asks
+    /// for one.
+    fn check_budget_and_mix(
+        &self,
+        budget: &BudgetSection,
+        mix: &MixSection,
+    ) -> Result<(), JobError> {
+        let positive = |v: Option<f64>| v.is_none_or(|v| v > 0.0 && v.is_finite());
+        if !positive(budget.params) {
+            return Err(self.invalid(0..0, "budget.params", "must be a positive number"));
+        }
+        if !positive(budget.compute_flops) {
+            return Err(self.invalid(0..0, "budget.compute_flops", "must be a positive number"));
+        }
+        if !positive(Some(budget.tokens_per_param)) {
+            return Err(self.invalid(0..0, "budget.tokens_per_param", "must be a positive number"));
+        }
+        if !positive(Some(mix.max_epochs)) {
+            return Err(self.invalid(0..0, "mix.max_epochs", "must be a positive number"));
+        }
+        match mix.total.as_str() {
+            "all" => {}
+            "budget" if budget.params.is_some() || budget.compute_flops.is_some() => {}
+            "budget" => {
+                return Err(self.invalid(
+                    0..0,
+                    "mix.total",
+                    "\"budget\" needs [budget] params or compute_flops",
+                ));
+            }
+            other => {
+                return Err(self.invalid(
+                    0..0,
+                    "mix.total",
+                    format!("`{other}` must be \"all\" or \"budget\""),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Expands the glob patterns of a source to the sorted list of files they match.
@@ -384,5 +462,36 @@ mod tests {
         assert!(error_of(&bad_mix).contains("shares sum to 0.5"));
         let unknown_domain = format!("{GOOD}\n[mix.shares]\ngeneral = 0.5\nfinance = 0.5\n");
         assert!(error_of(&unknown_domain).contains("domain `finance` has no source"));
+    }
+
+    #[test]
+    fn tokenizer_table_switches_the_token_stages_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let job = load_job(&write_job(dir.path(), GOOD)).unwrap();
+        assert!(!job.tokenizer.enabled);
+        let with = format!("{GOOD}\n[tokenizer]\nvocab_size = 1000\n");
+        let job = load_job(&write_job(dir.path(), &with)).unwrap();
+        assert!(job.tokenizer.enabled);
+        assert_eq!(job.tokenizer.vocab_size, 1000);
+        assert!(job.to_toml().unwrap().contains("enabled = true"));
+    }
+
+    #[test]
+    fn bad_tokenizer_budget_and_mix_values_are_errors() {
+        let tiny = format!("{GOOD}\n[tokenizer]\nvocab_size = 100\n");
+        assert!(error_of(&tiny).contains("must exceed 256 byte symbols"));
+        let missing = format!("{GOOD}\n[tokenizer]\npath = \"none.json\"\n");
+        assert!(error_of(&missing).contains("`tokenizer.path`: no file"));
+        let total = format!("{GOOD}\n[mix]\ntotal = \"most\"\n");
+        assert!(error_of(&total).contains("`most` must be \"all\" or \"budget\""));
+        let no_budget = format!("{GOOD}\n[mix]\ntotal = \"budget\"\n");
+        assert!(error_of(&no_budget).contains("needs [budget] params"));
+        let params = format!("{GOOD}\n[budget]\nparams = -1.0\n");
+        assert!(error_of(&params).contains("`budget.params`"));
+        let unshared = GOOD.replace(
+            "paths = [\"data/*.jsonl\"]\n",
+            "paths = [\"data/*.jsonl\"]\n\n[[source]]\nname = \"fin\"\ndomain = \"finance\"\nformat = \"jsonl\"\npaths = [\"data/*.jsonl\"]\n\n[mix.shares]\ngeneral = 1.0\n",
+        );
+        assert!(error_of(&unshared).contains("domain `finance` has sources but no share"));
     }
 }

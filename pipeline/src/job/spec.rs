@@ -26,8 +26,9 @@ pub struct JobSpec {
     pub filter: FilterSection,
     #[serde(default)]
     pub dedup: DedupSection,
+    /// Present (even empty) to run the tokenizer and count stages.
     #[serde(default)]
-    pub tokenizer: TokenizerSection,
+    pub tokenizer: Option<TokenizerSection>,
     #[serde(default)]
     pub budget: BudgetSection,
     #[serde(default)]
@@ -143,7 +144,11 @@ impl Default for IngestConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TokenizerSection {
-    /// Use this tokenizer instead of training one (path relative to the job file).
+    /// Whether the tokenizer and count stages run. A job without a `[tokenizer]` table
+    /// resolves to `false`, so `job.resolved.toml` says what ran.
+    pub enabled: bool,
+    /// Use this tokenizer instead of training one (path relative to the job file; a
+    /// `.json.gz` is read through gzip).
     pub path: Option<String>,
     pub vocab_size: usize,
     /// Bytes of text in the training sample, drawn to follow the target mix.
@@ -155,6 +160,7 @@ pub struct TokenizerSection {
 impl Default for TokenizerSection {
     fn default() -> Self {
         TokenizerSection {
+            enabled: true,
             path: None,
             vocab_size: 32_000,
             sample_bytes: 100_000_000,
@@ -196,6 +202,9 @@ pub struct MixSection {
     pub max_epochs: f64,
     /// Output tokens: `"budget"` (the budget's target) or `"all"` (everything the shares allow).
     pub total: String,
+    /// When a domain cannot supply its share: `keep_shares` shrinks the total, `keep_total`
+    /// lets the other domains fill the gap.
+    pub on_shortfall: curate_tokenizer::mix::ShortfallPolicy,
 }
 
 impl Default for MixSection {
@@ -204,6 +213,7 @@ impl Default for MixSection {
             shares: Default::default(),
             max_epochs: 4.0,
             total: "all".to_owned(),
+            on_shortfall: Default::default(),
         }
     }
 }

@@ -1,9 +1,13 @@
 //! The stages of a job, in order, and what they share.
 
+pub mod count;
+pub mod dedup;
 pub mod filter;
 pub mod ingest;
+pub mod mix;
 pub mod partitioned;
 pub mod parts;
+pub mod tokenizer;
 pub mod upstream;
 
 use std::path::{Path, PathBuf};
@@ -21,15 +25,35 @@ pub enum Stage {
     Ingest,
     /// Run the configured filters; kept documents go on, dropped ones are counted.
     Filter,
+    /// Remove exact and near-duplicate documents and repeated lines (a reduce step).
+    Dedup,
+    /// Train a BPE tokenizer on a sample in the target mix, or copy the job's one.
+    Tokenizer,
+    /// Encode every document once: token counts per source and domain, ids for the shards.
+    Count,
+    /// Plan the per-domain token shares and the budget; select document copies (a reduce
+    /// step).
+    Mix,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 2] = [Stage::Ingest, Stage::Filter];
+    pub const ALL: [Stage; 6] = [
+        Stage::Ingest,
+        Stage::Filter,
+        Stage::Dedup,
+        Stage::Tokenizer,
+        Stage::Count,
+        Stage::Mix,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Stage::Ingest => "ingest",
             Stage::Filter => "filter",
+            Stage::Dedup => "dedup",
+            Stage::Tokenizer => "tokenizer",
+            Stage::Count => "count",
+            Stage::Mix => "mix",
         }
     }
 
@@ -38,7 +62,17 @@ impl Stage {
         match self {
             Stage::Ingest => "01-ingest",
             Stage::Filter => "02-filter",
+            Stage::Dedup => "03-dedup",
+            Stage::Tokenizer => "tokenizer",
+            Stage::Count => "04-count",
+            Stage::Mix => "05-mix",
         }
+    }
+
+    /// Whether the stage writes document parts that the next document stage reads (the
+    /// tokenizer and the mix plan are side outputs).
+    pub fn produces_documents(self) -> bool {
+        !matches!(self, Stage::Tokenizer | Stage::Mix)
     }
 
     /// Whether the job asks for this stage (a stage without configuration is skipped).
@@ -46,6 +80,9 @@ impl Stage {
         match self {
             Stage::Ingest => true,
             Stage::Filter => job.filter.is_enabled(),
+            Stage::Dedup => job.dedup.is_enabled(),
+            Stage::Tokenizer | Stage::Count => job.tokenizer.enabled,
+            Stage::Mix => mix::is_enabled(job),
         }
     }
 }

@@ -1,0 +1,385 @@
+//! The global step of dedup: from every document's pass-1 record to one decision per
+//! document. Exact duplicates first (the copy with the lowest `(priority, index)` stays),
+//! then MinHash LSH clusters over the documents left (same keep rule), then the line
+//! dedupers of pass 2 from the merged line counts.
+//!
+//! The decisions depend only on the records and their global order, never on threads.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use anyhow::{Context, Result};
+use curate_filters::dedup::{
+    ExactDecision, ExactDeduper, LineDeduper, LshIndex, NearDupDecision, TextNorm,
+    resolve_clusters, verify_pairs,
+};
+use serde::{Deserialize, Serialize};
+
+use super::signatures::{Signatures, Signer};
+
+/// Why dedup removed a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    Exact,
+    MinHash,
+    LinesAllRepeated,
+}
+
+impl Reason {
+    /// The reason code in `removed/` and the funnel.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Exact => "dedup_exact",
+            Reason::MinHash => "dedup_minhash",
+            Reason::LinesAllRepeated => curate_filters::dedup::DROP_ALL_LINES_REPEATED,
+        }
+    }
+
+    /// The dedup method, as the funnel's `dropped_by` names it.
+    pub fn method(self) -> &'static str {
+        match self {
+            Reason::Exact => "exact",
+            Reason::MinHash => "minhash",
+            Reason::LinesAllRepeated => "lines",
+        }
+    }
+}
+
+/// A document removed as a duplicate: why, and the document its cluster keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Removal {
+    pub reason: Reason,
+    /// Global index of the kept document (followed through chains: an exact copy of a
+    /// near-duplicate points at the near-duplicate cluster's keeper).
+    pub keeper: u32,
+}
+
+/// Counters of the global step, recorded in `_stage.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DecisionStats {
+    pub documents: u64,
+    pub exact_removed: u64,
+    pub minhash_removed: u64,
+    /// Documents without a MinHash signature (fewer words than the shingle size).
+    pub without_signature: u64,
+    pub candidate_pairs: u64,
+    /// Candidate pairs that passed verification (all of them without verification).
+    pub confirmed_pairs: u64,
+    /// Lines selected for removal, over all groups.
+    pub frequent_lines: u64,
+    /// Size of each cluster of duplicates (kept document included) to number of clusters.
+    pub cluster_sizes: BTreeMap<u64, u64>,
+    pub memory: IndexMemory,
+}
+
+/// What the index held, in bytes: fixed-size records per document, no text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexMemory {
+    /// Per-document records of pass 1 (group, priority, exact hash, band hashes).
+    pub records: u64,
+    /// The exact-dedup hash tables.
+    pub exact_table: u64,
+    /// The LSH band records.
+    pub lsh_index: u64,
+    /// The line count tables (grow with distinct lines, not documents).
+    pub line_counts: u64,
+    /// `(records + exact_table + lsh_index) / documents`.
+    pub bytes_per_document: f64,
+}
+
+/// Every decision of the global step.
+pub struct Decisions {
+    /// One per document; `None`: kept (lines may still be removed from it).
+    pub removed: Vec<Option<Removal>>,
+    /// The group of each document, to find its line deduper.
+    pub groups: Vec<u32>,
+    pub line_dedupers: BTreeMap<u32, LineDeduper>,
+    pub stats: DecisionStats,
+}
+
+impl Decisions {
+    /// Global indices of documents that a removed document names as its keeper.
+    pub fn keepers(&self) -> BTreeSet<u32> {
+        self.removed.iter().flatten().map(|r| r.keeper).collect()
+    }
+}
+
+/// Decides every document. `fetch_texts` returns the texts of the given global indices; it
+/// is called only when MinHash candidates are verified, for the documents in candidate
+/// pairs.
+pub fn decide(
+    signatures: Signatures,
+    signer: &Signer,
+    verify_threshold: Option<f64>,
+    mut fetch_texts: impl FnMut(&BTreeSet<u32>) -> Result<HashMap<u32, String>>,
+) -> Result<Decisions> {
+    let documents = signatures.len();
+    let mut stats = DecisionStats {
+        documents: documents as u64,
+        ..DecisionStats::default()
+    };
+    stats.memory.records = signatures.record_bytes() as u64;
+    stats.memory.line_counts = signatures
+        .lines
+        .values()
+        .map(|c| c.memory_bytes() as u64)
+        .sum();
+    let mut removed: Vec<Option<Removal>> = vec![None; documents];
+
+    if signatures.exact.len() == documents && documents > 0 {
+        stats.memory.exact_table = exact_step(&signatures, &mut removed)? as u64;
+    }
+    if let Some(hasher) = signer.hasher() {
+        let bands = hasher.config().bands;
+        // Band offsets: documents with a signature hold `bands` hashes each, in order.
+        let mut offsets = Vec::with_capacity(documents);
+        let mut next = 0usize;
+        for &has in &signatures.has_bands {
+            offsets.push(has.then_some(next));
+            next += if has { bands } else { 0 };
+        }
+        let mut groups: BTreeMap<u32, NearGroup> = BTreeMap::new();
+        for doc in 0..documents {
+            if removed[doc].is_some() {
+                continue;
+            }
+            let group = groups
+                .entry(signatures.groups[doc])
+                .or_insert_with(|| NearGroup {
+                    index: LshIndex::new(bands),
+                    members: Vec::new(),
+                    priorities: Vec::new(),
+                });
+            let local = super::signatures::doc_index(group.members.len())?;
+            match offsets[doc] {
+                Some(at) => group
+                    .index
+                    .insert(local, &signatures.bands[at..at + bands])?,
+                None => stats.without_signature += 1,
+            }
+            group.members.push(doc as u32);
+            group.priorities.push(signatures.priorities[doc]);
+        }
+        stats.memory.lsh_index = groups.values().map(|g| g.index.memory_bytes() as u64).sum();
+        for group in groups.into_values() {
+            let NearGroup {
+                mut index,
+                members,
+                priorities,
+            } = group;
+            let pairs = index.candidate_pairs();
+            drop(index);
+            stats.candidate_pairs += pairs.len() as u64;
+            let pairs = match verify_threshold {
+                None => pairs,
+                Some(threshold) => {
+                    let wanted: BTreeSet<u32> = pairs
+                        .iter()
+                        .flat_map(|&(a, b)| [members[a as usize], members[b as usize]])
+                        .collect();
+                    let texts = fetch_texts(&wanted).context("cannot read candidate texts")?;
+                    verify_pairs(hasher, &pairs, threshold, |local| {
+                        texts.get(&members[local as usize])
+                    })
+                }
+            };
+            stats.confirmed_pairs += pairs.len() as u64;
+            let decisions = resolve_clusters(members.len() as u32, &pairs, &priorities)?;
+            for (local, decision) in decisions.into_iter().enumerate() {
+                if let NearDupDecision::DuplicateOf(keeper) = decision {
+                    removed[members[local] as usize] = Some(Removal {
+                        reason: Reason::MinHash,
+                        keeper: members[keeper as usize],
+                    });
+                }
+            }
+        }
+    }
+    follow_chains(&mut removed);
+    for removal in removed.iter().flatten() {
+        match removal.reason {
+            Reason::Exact => stats.exact_removed += 1,
+            Reason::MinHash => stats.minhash_removed += 1,
+            Reason::LinesAllRepeated => {}
+        }
+    }
+    stats.cluster_sizes = cluster_sizes(&removed);
+    stats.memory.bytes_per_document = if documents == 0 {
+        0.0
+    } else {
+        (stats.memory.records + stats.memory.exact_table + stats.memory.lsh_index) as f64
+            / documents as f64
+    };
+    let line_dedupers: BTreeMap<u32, LineDeduper> = signatures
+        .lines
+        .into_iter()
+        .map(|(group, counter)| (group, counter.into_deduper()))
+        .collect();
+    stats.frequent_lines = line_dedupers
+        .values()
+        .map(|d| d.frequent_lines() as u64)
+        .sum();
+    Ok(Decisions {
+        removed,
+        groups: signatures.groups,
+        line_dedupers,
+        stats,
+    })
+}
+
+/// The documents of one group going into LSH, numbered locally in global order.
+struct NearGroup {
+    index: LshIndex,
+    members: Vec<u32>,
+    priorities: Vec<u32>,
+}
+
+/// Exact dedup per group, documents observed in `(priority, index)` order so the first
+/// seen is the keeper the rule asks for. Returns the tables' bytes.
+fn exact_step(signatures: &Signatures, removed: &mut [Option<Removal>]) -> Result<usize> {
+    let mut order: Vec<u32> = (0..super::signatures::doc_index(signatures.len())?).collect();
+    order.sort_by_key(|&d| (signatures.priorities[d as usize], d));
+    let mut groups: BTreeMap<u32, (ExactDeduper, Vec<u32>)> = BTreeMap::new();
+    for doc in order {
+        let (deduper, observed) = groups
+            .entry(signatures.groups[doc as usize])
+            .or_insert_with(|| (ExactDeduper::new(TextNorm::None), Vec::new()));
+        let decision = deduper.observe_hash(signatures.exact[doc as usize])?;
+        if let ExactDecision::DuplicateOf(first) = decision {
+            removed[doc as usize] = Some(Removal {
+                reason: Reason::Exact,
+                keeper: observed[first as usize],
+            });
+        }
+        observed.push(doc);
+    }
+    Ok(groups.values().map(|(d, _)| d.memory_bytes()).sum())
+}
+
+/// Points every removed document at the document finally kept for its cluster.
+fn follow_chains(removed: &mut [Option<Removal>]) {
+    for doc in 0..removed.len() {
+        let Some(mut removal) = removed[doc] else {
+            continue;
+        };
+        // Chains are at most two long (exact, then near-duplicate); the bound guards
+        // against a cycle all the same.
+        for _ in 0..removed.len() {
+            match removed[removal.keeper as usize] {
+                Some(next) if next.keeper != removal.keeper => removal.keeper = next.keeper,
+                _ => break,
+            }
+        }
+        removed[doc] = Some(removal);
+    }
+}
+
+/// Cluster size (kept document included) to number of clusters.
+fn cluster_sizes(removed: &[Option<Removal>]) -> BTreeMap<u64, u64> {
+    let mut members: HashMap<u32, u64> = HashMap::new();
+    for removal in removed.iter().flatten() {
+        *members.entry(removal.keeper).or_default() += 1;
+    }
+    let mut sizes = BTreeMap::new();
+    for count in members.values() {
+        *sizes.entry(count + 1).or_default() += 1;
+    }
+    sizes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::DedupSection;
+    use curate_filters::dedup::Scratch;
+
+    fn decide_texts(section: &str, docs: &[(u32, &str)]) -> Decisions {
+        let section: DedupSection = toml::from_str(section).unwrap();
+        let signer = Signer::new(&section).unwrap();
+        let mut signatures = Signatures::default();
+        let mut scratch = Scratch::default();
+        for (i, (priority, text)) in docs.iter().enumerate() {
+            signatures.push(0, *priority, signer.sign(text, None, &mut scratch));
+            signatures.count_lines(&signer, 0, i as u32, text);
+        }
+        let texts: Vec<String> = docs.iter().map(|(_, t)| t.to_string()).collect();
+        let threshold = section.minhash.as_ref().and_then(|m| m.verify_threshold);
+        decide(signatures, &signer, threshold, |wanted| {
+            Ok(wanted
+                .iter()
+                .map(|&d| (d, texts[d as usize].clone()))
+                .collect())
+        })
+        .unwrap()
+    }
+
+    fn long(seed: usize, change: Option<usize>) -> String {
+        (0..200)
+            .map(|i| {
+                if Some(i) == change {
+                    "changed".to_owned()
+                } else {
+                    format!("w{}", (i * 7 + seed * 13) % 997)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn exact_keeps_lowest_priority_then_first() {
+        let d = decide_texts(
+            "[exact]",
+            &[(2, "same text"), (1, "other"), (1, "same  text"), (0, "x")],
+        );
+        assert_eq!(
+            d.removed,
+            vec![
+                Some(Removal {
+                    reason: Reason::Exact,
+                    keeper: 2
+                }),
+                None,
+                None,
+                None
+            ]
+        );
+        assert_eq!(d.stats.cluster_sizes, BTreeMap::from([(2, 1)]));
+    }
+
+    #[test]
+    fn near_duplicates_follow_exact_and_chains_resolve() {
+        let a = long(1, None);
+        let b = long(1, Some(100));
+        let c = long(2, None);
+        let d = decide_texts(
+            "[exact]\n[minhash]\nverify_threshold = 0.8",
+            &[(1, &a), (1, &a), (0, &b), (0, &c)],
+        );
+        let near = |keeper| {
+            Some(Removal {
+                reason: Reason::MinHash,
+                keeper,
+            })
+        };
+        let exact = |keeper| {
+            Some(Removal {
+                reason: Reason::Exact,
+                keeper,
+            })
+        };
+        // b has the lower priority value: it is kept; a's exact copy points at b too.
+        assert_eq!(d.removed, vec![near(2), exact(2), None, None]);
+        assert_eq!(d.stats.cluster_sizes, BTreeMap::from([(3, 1)]));
+        assert_eq!((d.stats.exact_removed, d.stats.minhash_removed), (1, 1));
+        assert_eq!(d.stats.confirmed_pairs, 1);
+    }
+
+    #[test]
+    fn line_counts_become_dedupers() {
+        let docs: Vec<String> = (0..4).map(|i| format!("footer line\nbody {i}")).collect();
+        let refs: Vec<(u32, &str)> = docs.iter().map(|t| (0, t.as_str())).collect();
+        let d = decide_texts("[lines]\nmax_docs = 3", &refs);
+        assert_eq!(d.stats.frequent_lines, 1);
+        assert_eq!(d.line_dedupers[&0].apply("footer line\nbody").text, "body");
+    }
+}

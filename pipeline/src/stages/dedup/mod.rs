@@ -1,0 +1,215 @@
+//! The dedup stage, a declared reduce step: it sees every upstream document.
+//!
+//! Pass 1 reads every upstream part (in parallel) and keeps a fixed-size record per
+//! document: exact hash, MinHash band hashes, group and priority, plus the line counts.
+//! The global step decides every document ([`decide`]). Pass 2 re-reads the text part by
+//! part and writes `part-NNNNN.parquet` (kept documents, repeated lines removed) and
+//! `removed/part-NNNNN.parquet` (`id, source, domain, reason, cluster, kept_id`).
+//!
+//! Pass 2 is partitioned and resumable. The decisions are not cached: a resumed run
+//! recomputes them with pass 1, which gives the same decisions because they depend only
+//! on the upstream documents and their order.
+
+pub mod decide;
+mod scan;
+pub mod signatures;
+mod write;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use self::decide::{DecisionStats, decide};
+use self::scan::{SourceKeys, number_parts, read_column, scan_parts};
+use self::signatures::Signer;
+use self::write::{WritePlan, write_part};
+use super::partitioned::{PartitionPlan, PartitionStats, record_fingerprint, run_partitioned};
+use super::upstream::Upstream;
+use super::{StageContext, StageOutcome};
+use crate::job::{DedupScope, ResolvedJob};
+use crate::progress::human_bytes;
+use crate::run::fingerprint::fingerprint_config;
+use crate::run::funnel::{Funnel, FunnelSummary};
+use crate::run::stage_record::{FORMAT_VERSION, StageRecord, partition_key};
+
+/// Statistics of one written part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DedupPartitionStats {
+    pub part: String,
+    pub removed: Option<String>,
+    /// Funnel per source of the documents in this part (with the source's domain).
+    pub sources: BTreeMap<String, (String, Funnel)>,
+    pub seconds: f64,
+}
+
+impl PartitionStats for DedupPartitionStats {
+    fn outputs(&self) -> Vec<String> {
+        std::iter::once(self.part.clone())
+            .chain(self.removed.clone())
+            .collect()
+    }
+}
+
+/// `summary` of the stage record: the funnel, and the global step's counters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DedupSummary {
+    #[serde(flatten)]
+    pub funnel: FunnelSummary,
+    pub dedup: DecisionStats,
+    /// Seconds of pass 1 and the global step (in the run that completed the stage).
+    pub index_seconds: f64,
+}
+
+pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutcome> {
+    let job = context.job;
+    let section = &job.dedup;
+    let stage_dir = context.stage_dir("dedup");
+    let sources = source_keys(job)?;
+    let plan = PartitionPlan {
+        stage: "dedup",
+        stage_dir: &stage_dir,
+        config_fingerprint: fingerprint_config(&(FORMAT_VERSION, section, &sources)),
+        input_fingerprint: upstream.fingerprint.clone(),
+        inputs: Vec::new(),
+        partitions: upstream.parts.iter().map(|(index, _)| *index).collect(),
+    };
+    // The index is built only when there is something to write.
+    if !context.force
+        && let Some(record) = StageRecord::<DedupPartitionStats, DedupSummary>::read(&stage_dir)
+        && record.is_complete_for(&plan.config_fingerprint, &plan.input_fingerprint)
+    {
+        return Ok(StageOutcome::UpToDate {
+            fingerprint: record_fingerprint(&record),
+        });
+    }
+
+    let started = Instant::now();
+    let parts = number_parts(&upstream.parts)?;
+    let signer = Signer::new(section)?;
+    let signatures = scan_parts(context.pool, &parts, &signer, &sources)?;
+    signatures.check(&signer, section.exact.is_some())?;
+    let verify = section.minhash.as_ref().and_then(|m| m.verify_threshold);
+    let decisions = decide(signatures, &signer, verify, |wanted| {
+        read_column(&parts, wanted, "text")
+    })?;
+    let keeper_ids = read_column(&parts, &decisions.keepers(), "id")?;
+    let index_seconds = started.elapsed().as_secs_f64();
+
+    let write_removed = section.write_removed();
+    if write_removed {
+        std::fs::create_dir_all(stage_dir.join("removed"))?;
+    }
+    let by_partition: BTreeMap<usize, &scan::PartInput> =
+        parts.iter().map(|p| (p.partition, p)).collect();
+    let write_plan = WritePlan {
+        decisions: &decisions,
+        keeper_ids: &keeper_ids,
+        row_group_rows: job.ingest.batch_docs,
+    };
+    let stats = decisions.stats.clone();
+    let finished = run_partitioned(
+        context,
+        plan,
+        |partition, progress| {
+            let started = Instant::now();
+            let input = by_partition
+                .get(&partition)
+                .with_context(|| format!("no upstream part for partition {partition}"))?;
+            let part = format!("part-{}.parquet", partition_key(partition));
+            let removed = write_removed.then(|| format!("removed/{part}"));
+            let sources = write_part(
+                &write_plan,
+                input,
+                &stage_dir.join(&part),
+                removed.as_ref().map(|r| stage_dir.join(r)).as_deref(),
+                progress,
+            )
+            .with_context(|| format!("dedup of {} failed", input.path.display()))?;
+            Ok(DedupPartitionStats {
+                part,
+                removed,
+                sources,
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        },
+        |partitions| {
+            let mut funnel = FunnelSummary::default();
+            for stats in partitions.values() {
+                for (source, (domain, f)) in &stats.sources {
+                    funnel.add(source, domain, f);
+                }
+            }
+            DedupSummary {
+                funnel,
+                dedup: stats,
+                index_seconds,
+            }
+        },
+    )?;
+    Ok(match finished {
+        Err(up_to_date) => up_to_date,
+        Ok(finished) => {
+            let summary = finished.record.summary.clone().unwrap_or_default();
+            StageOutcome::Ran {
+                fingerprint: record_fingerprint(&finished.record),
+                summary: summary_line(&summary, finished.record.seconds, finished.resumed),
+            }
+        }
+    })
+}
+
+/// Each source's dedup group (its own under `per_source`, else one for all) and the rank
+/// of its priority (lower wins).
+fn source_keys(job: &ResolvedJob) -> Result<SourceKeys> {
+    let priorities: BTreeSet<i64> = job.sources.iter().map(|s| s.priority).collect();
+    let rank = |p: i64| priorities.iter().position(|&q| q == p).unwrap_or(0) as u32;
+    job.sources
+        .iter()
+        .enumerate()
+        .map(|(i, source)| {
+            let group = match job.dedup.scope {
+                DedupScope::Global => 0,
+                DedupScope::PerSource => u32::try_from(i).context("too many sources")?,
+            };
+            Ok((source.name.clone(), (group, rank(source.priority))))
+        })
+        .collect()
+}
+
+fn summary_line(summary: &DedupSummary, seconds: f64, resumed: usize) -> String {
+    let total = &summary.funnel.total;
+    let mut line = format!(
+        "kept {} of {} documents, {} of {} in {:.1}s",
+        total.output.documents,
+        total.input.documents,
+        human_bytes(total.output.bytes),
+        human_bytes(total.input.bytes),
+        seconds + summary.index_seconds
+    );
+    if !total.dropped.is_empty() {
+        let by: Vec<String> = total
+            .dropped
+            .iter()
+            .map(|(reason, counts)| format!("{reason} {}", counts.documents))
+            .collect();
+        line.push_str(&format!("; removed {}", by.join(", ")));
+    }
+    if total.bytes_edited_out > 0 {
+        line.push_str(&format!(
+            "; {} of repeated lines removed",
+            human_bytes(total.bytes_edited_out)
+        ));
+    }
+    line.push_str(&format!(
+        "; index {:.0} bytes/document",
+        summary.dedup.memory.bytes_per_document
+    ));
+    if resumed > 0 {
+        line.push_str(&format!(
+            "; {resumed} partitions kept from an interrupted run"
+        ));
+    }
+    line
+}

@@ -1,0 +1,438 @@
+//! The mix stage, a reduce step over the count stage: how many tokens of each source go
+//! into the output so that each domain gets its target share (`[mix.shares]`), within
+//! `max_epochs` passes over any source, for a total of everything the shares allow
+//! (`total = "all"`) or the Chinchilla target of `[budget]` (`total = "budget"`).
+//!
+//! Writes `plan.json` (the budget, the plan with a rate per source, the realised shares and
+//! any shortfall in words) and `selection.parquet`: the copies of each selected document
+//! (`source`, `id`, `copies`, `token_count`), which the shard stage repeats. A source at rate
+//! `r` gives every document `floor(r)` copies, plus one more to the documents that
+//! `sample::select_documents` picks (in seed-keyed order) for the fractional part: that is
+//! token-exact to within one document per source, where an independent per-document draw
+//! would miss a 0.1 percentage-point target on a few thousand long documents.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use arrow::array::{AsArray, RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema, UInt64Type};
+use curate_tokenizer::budget::{BudgetInput, BudgetReport, Compute, DomainTokens, compute_budget};
+use curate_tokenizer::format::{percent, thousands, tokens};
+use curate_tokenizer::mix::{MixInput, MixPlan, MixTotal, SourceTokens, plan_mix};
+use curate_tokenizer::sample::{id_hash, select_documents};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::{Deserialize, Serialize};
+
+use super::count::CountRecord;
+use super::partitioned::record_fingerprint;
+use super::{Stage, StageContext, StageOutcome, prepare_stage_dir};
+use crate::job::ResolvedJob;
+use crate::run::atomic::write_atomic;
+use crate::run::fingerprint::fingerprint_config;
+use crate::run::part_writer::PartWriter;
+use crate::run::stage_record::{FORMAT_VERSION, StageRecord, StageStatus};
+
+/// The plan, as JSON, in the stage directory.
+pub const PLAN_FILE: &str = "plan.json";
+/// Copies per selected document, in the stage directory.
+pub const SELECTION_FILE: &str = "selection.parquet";
+
+/// The record of the mix stage: no partitions, a summary.
+pub type MixRecord = StageRecord<(), MixSummary>;
+
+/// The mix in `_stage.json`: per domain the target, the plan and what the selection gives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MixSummary {
+    pub planned_tokens: u64,
+    /// Tokens of the selected copies (the planned tokens to within a document per source).
+    pub realised_tokens: u64,
+    pub by_domain: BTreeMap<String, DomainMix>,
+    /// Why the requested total could not be met with the target shares.
+    pub shortfall: Option<String>,
+    /// How the output compares with the `[budget]` target, when one is set.
+    pub budget: Option<String>,
+}
+
+/// One domain in the mix summary.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DomainMix {
+    pub target_share: f64,
+    pub available_tokens: u64,
+    pub planned_tokens: u64,
+    pub planned_share: f64,
+    pub realised_tokens: u64,
+    pub realised_share: f64,
+    /// Passes over the domain's tokens the selection makes.
+    pub epochs: f64,
+}
+
+/// What the selection gives one source.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceSelection {
+    pub domain: String,
+    pub documents: u64,
+    pub documents_selected: u64,
+    pub copies: u64,
+    pub planned_tokens: u64,
+    pub realised_tokens: u64,
+}
+
+/// `plan.json`.
+#[derive(Debug, Serialize)]
+struct PlanFile<'a> {
+    seed: u64,
+    /// xxh3-64 of the tokenizer the counts were made with.
+    tokenizer: &'a str,
+    total: &'a str,
+    budget: Option<&'a BudgetReport>,
+    plan: &'a MixPlan,
+    selection: &'a BTreeMap<String, SourceSelection>,
+    summary: &'a MixSummary,
+}
+
+pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
+    let job = context.job;
+    let stage_dir = context.stage_dir("mix");
+    let count_dir = context.stage_dir("count");
+    let counts = CountRecord::read(&count_dir)
+        .filter(|r| r.status == StageStatus::Complete)
+        .with_context(|| format!("{} holds no complete count stage", count_dir.display()))?;
+    let token_summary = counts.summary.clone().unwrap_or_default();
+    let config_fingerprint = fingerprint_config(&(FORMAT_VERSION, &job.mix, &job.budget, job.seed));
+    let input_fingerprint = record_fingerprint(&counts);
+    if !context.force
+        && let Some(record) = MixRecord::read(&stage_dir)
+        && record.is_complete_for(&config_fingerprint, &input_fingerprint)
+        && stage_dir.join(PLAN_FILE).is_file()
+        && stage_dir.join(SELECTION_FILE).is_file()
+    {
+        return Ok(StageOutcome::UpToDate {
+            fingerprint: record_fingerprint(&record),
+        });
+    }
+    prepare_stage_dir(&stage_dir, &[])?;
+    let started = Instant::now();
+
+    let available: Vec<(String, u64)> = token_summary
+        .by_domain
+        .iter()
+        .map(|(d, c)| (d.clone(), c.tokens))
+        .collect();
+    let budget = budget_report(job, &available)?;
+    let total = match (job.mix.total.as_str(), &budget) {
+        ("budget", Some(report)) => MixTotal::Tokens(report.target_tokens.round() as u64),
+        ("budget", None) => bail!("mix.total = \"budget\" needs [budget] params or compute_flops"),
+        _ => MixTotal::Everything,
+    };
+    let input = MixInput {
+        sources: token_summary
+            .by_source
+            .iter()
+            .map(|(name, s)| SourceTokens {
+                name: name.clone(),
+                domain: s.domain.clone(),
+                tokens: s.counts.tokens,
+                weight: None,
+            })
+            .collect(),
+        shares: job.mix.shares.clone(),
+        max_epochs: job.mix.max_epochs,
+        total,
+        on_shortfall: job.mix.on_shortfall,
+    };
+    let plan = plan_mix(&input).context("cannot plan the mix")?;
+
+    let parts: Vec<std::path::PathBuf> = counts
+        .partitions_done
+        .values()
+        .map(|p| count_dir.join(&p.part))
+        .collect();
+    let selection = select(&plan, &parts, job.seed, &stage_dir.join(SELECTION_FILE))?;
+    let summary = summarize(&plan, &selection, budget.as_ref());
+    let plan_file = PlanFile {
+        seed: job.seed,
+        tokenizer: &token_summary.tokenizer,
+        total: &job.mix.total,
+        budget: budget.as_ref(),
+        plan: &plan,
+        selection: &selection,
+        summary: &summary,
+    };
+    let mut json = serde_json::to_vec_pretty(&plan_file)?;
+    json.push(b'\n');
+    write_atomic(&stage_dir.join(PLAN_FILE), &json)
+        .with_context(|| format!("cannot write {}", stage_dir.display()))?;
+    let record = MixRecord {
+        stage: "mix".to_owned(),
+        format_version: FORMAT_VERSION,
+        status: StageStatus::Complete,
+        config_fingerprint,
+        input_fingerprint,
+        inputs: Vec::new(),
+        partitions_total: 0,
+        partitions_done: BTreeMap::new(),
+        summary: Some(summary.clone()),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    record
+        .write(&stage_dir)
+        .with_context(|| format!("cannot write {}", stage_dir.display()))?;
+    Ok(StageOutcome::Ran {
+        fingerprint: record_fingerprint(&record),
+        summary: summary_line(&summary, record.seconds),
+    })
+}
+
+/// The Chinchilla budget of `[budget]` against the counted tokens, the target split by the
+/// mix shares; `None` when the job names neither a model size nor a compute budget.
+fn budget_report(job: &ResolvedJob, available: &[(String, u64)]) -> Result<Option<BudgetReport>> {
+    let budget = &job.budget;
+    if budget.params.is_none() && budget.compute_flops.is_none() {
+        return Ok(None);
+    }
+    let input = BudgetInput {
+        params: budget.params,
+        compute: budget.compute_flops.map(Compute::Flops),
+        tokens_per_param: budget.tokens_per_param,
+        available: available
+            .iter()
+            .map(|(domain, tokens)| DomainTokens {
+                domain: domain.clone(),
+                tokens: *tokens as f64,
+                target_share: job.mix.shares.get(domain).copied(),
+            })
+            .collect(),
+        ..BudgetInput::default()
+    };
+    Ok(Some(
+        compute_budget(&input).context("cannot compute the budget")?,
+    ))
+}
+
+/// Decides the copies of every document, writes them to `output`, and returns what each
+/// source got. Documents are visited in part order, so the file is the same on every run.
+fn select(
+    plan: &MixPlan,
+    parts: &[std::path::PathBuf],
+    seed: u64,
+    output: &Path,
+) -> Result<BTreeMap<String, SourceSelection>> {
+    // (id, tokens) per source, in part order.
+    let mut docs: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
+    for part in parts {
+        for batch in read_ids_and_counts(part)? {
+            let batch = batch.with_context(|| format!("cannot read {}", part.display()))?;
+            let column = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .with_context(|| format!("{} has no column `{name}`", part.display()))
+            };
+            let ids = column("id")?
+                .as_string_opt::<i32>()
+                .context("id is not Utf8")?;
+            let sources = column("source")?
+                .as_string_opt::<i32>()
+                .context("source is not Utf8")?;
+            let counts = column("token_count")?
+                .as_primitive_opt::<UInt64Type>()
+                .context("token_count is not UInt64")?;
+            for row in 0..batch.num_rows() {
+                docs.entry(sources.value(row).to_owned())
+                    .or_default()
+                    .push((ids.value(row).to_owned(), counts.value(row)));
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("source", DataType::Utf8, false),
+        Field::new("id", DataType::Utf8, false),
+        Field::new("copies", DataType::UInt32, false),
+        Field::new("token_count", DataType::UInt64, false),
+    ]));
+    let mut writer = PartWriter::create(output, schema.clone(), 65_536)?;
+    let mut selection = BTreeMap::new();
+    for source in &plan.sources {
+        let source_docs = docs.remove(&source.name).unwrap_or_default();
+        let keyed: Vec<(u64, u64)> = source_docs
+            .iter()
+            .map(|(id, t)| (id_hash(id), *t))
+            .collect();
+        let extra = select_documents(&keyed, source.sampled_tokens, seed);
+        let full = u32::try_from(source.full_repeats).context("too many repeats")?;
+        let mut stats = SourceSelection {
+            domain: source.domain.clone(),
+            documents: source_docs.len() as u64,
+            planned_tokens: source.planned_tokens,
+            ..SourceSelection::default()
+        };
+        let (mut names, mut ids, mut copies, mut counts) = (vec![], vec![], vec![], vec![]);
+        for ((id, t), extra) in source_docs.iter().zip(extra) {
+            let n = full + u32::from(extra);
+            if n == 0 {
+                continue;
+            }
+            stats.documents_selected += 1;
+            stats.copies += u64::from(n);
+            stats.realised_tokens += u64::from(n) * t;
+            names.push(source.name.as_str());
+            ids.push(id.as_str());
+            copies.push(n);
+            counts.push(*t);
+        }
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(names)),
+                Arc::new(StringArray::from(ids)),
+                Arc::new(UInt32Array::from(copies)),
+                Arc::new(UInt64Array::from(counts)),
+            ],
+        )?;
+        writer.write(&batch)?;
+        selection.insert(source.name.clone(), stats);
+    }
+    writer.commit()?;
+    Ok(selection)
+}
+
+/// Reads only `id`, `source` and `token_count` of a count part (not the ids or text).
+fn read_ids_and_counts(
+    part: &Path,
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
+    let file = File::open(part).with_context(|| format!("cannot open {}", part.display()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("cannot read {}", part.display()))?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), ["id", "source", "token_count"]);
+    builder
+        .with_projection(mask)
+        .build()
+        .with_context(|| format!("cannot read {}", part.display()))
+}
+
+fn summarize(
+    plan: &MixPlan,
+    selection: &BTreeMap<String, SourceSelection>,
+    budget: Option<&BudgetReport>,
+) -> MixSummary {
+    let realised_total: u64 = selection.values().map(|s| s.realised_tokens).sum();
+    let share = |part: u64, whole: u64| {
+        if whole == 0 {
+            0.0
+        } else {
+            part as f64 / whole as f64
+        }
+    };
+    let by_domain = plan
+        .domains
+        .iter()
+        .map(|d| {
+            let realised: u64 = selection
+                .values()
+                .filter(|s| s.domain == d.domain)
+                .map(|s| s.realised_tokens)
+                .sum();
+            let mix = DomainMix {
+                target_share: d.target_share,
+                available_tokens: d.available_tokens,
+                planned_tokens: d.planned_tokens,
+                planned_share: d.realised_share,
+                realised_tokens: realised,
+                realised_share: share(realised, realised_total),
+                epochs: share(realised, d.available_tokens),
+            };
+            (d.domain.clone(), mix)
+        })
+        .collect();
+    MixSummary {
+        planned_tokens: plan.total_tokens,
+        realised_tokens: realised_total,
+        by_domain,
+        shortfall: plan.shortfall.as_ref().map(|s| s.message.clone()),
+        budget: budget.map(|b| budget_line(b, plan.total_tokens)),
+    }
+}
+
+/// The budget in one sentence: target, what the plan gives, and the gap.
+fn budget_line(report: &BudgetReport, planned: u64) -> String {
+    let mut line = format!(
+        "target {} for {} parameters ({:.0} per parameter)",
+        tokens(report.target_tokens),
+        curate_tokenizer::format::si(report.params),
+        report.target_tokens_per_param
+    );
+    let planned = planned as f64;
+    if planned < report.target_tokens {
+        line.push_str(&format!(
+            "; the mix gives {} ({} of it): {} short; the corpus holds {} unique, \
+             {:.2} epochs would be needed",
+            thousands(planned as u64),
+            small_percent(planned / report.target_tokens),
+            tokens(report.target_tokens - planned),
+            tokens(report.available_tokens),
+            report.epochs_needed
+        ));
+    } else {
+        line.push_str(&format!("; the mix gives {}", tokens(planned)));
+    }
+    line
+}
+
+/// A percentage that stays readable when tiny (`0.0004%` rather than `0.00%`).
+fn small_percent(fraction: f64) -> String {
+    if fraction > 0.0 && fraction < 1e-4 {
+        format!("{:.2e}%", fraction * 100.0)
+    } else {
+        percent(fraction)
+    }
+}
+
+fn summary_line(summary: &MixSummary, seconds: f64) -> String {
+    let domains: Vec<String> = summary
+        .by_domain
+        .iter()
+        .map(|(d, m)| {
+            format!(
+                "{d} {} (target {}, {:.2} epochs)",
+                percent(m.realised_share),
+                percent(m.target_share),
+                m.epochs
+            )
+        })
+        .collect();
+    let mut line = format!(
+        "{} tokens selected (plan {}): {} in {:.1}s",
+        thousands(summary.realised_tokens),
+        thousands(summary.planned_tokens),
+        domains.join(", "),
+        seconds
+    );
+    if let Some(shortfall) = &summary.shortfall {
+        line.push_str(&format!("; SHORTFALL: {shortfall}"));
+    }
+    if let Some(budget) = &summary.budget {
+        line.push_str(&format!("; budget: {budget}"));
+    }
+    line
+}
+
+/// Whether a job runs the mix stage: it needs token counts and target shares.
+pub fn is_enabled(job: &ResolvedJob) -> bool {
+    Stage::Count.is_enabled(job) && !job.mix.shares.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiny_percentages_stay_readable() {
+        assert_eq!(small_percent(0.5127), "51.27%");
+        assert_eq!(small_percent(3.69e-6), "3.69e-4%");
+        assert_eq!(small_percent(0.0), "0.00%");
+    }
+}

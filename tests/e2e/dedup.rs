@@ -1,0 +1,417 @@
+//! The dedup stage and `curate dedup`: what is removed and why, which copy each cluster
+//! keeps, and output that does not depend on the number of threads.
+
+use std::path::Path;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::UInt64Type;
+
+use crate::support::*;
+
+/// One row of `03-dedup/removed/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Removed {
+    id: String,
+    source: String,
+    reason: String,
+    cluster: Option<u64>,
+    kept_id: Option<String>,
+}
+
+fn removed(stage: &Path) -> Vec<Removed> {
+    let mut rows = Vec::new();
+    for part in part_files(&stage.join("removed")) {
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(&part).unwrap(),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let text = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .unwrap()
+                    .as_string::<i32>()
+                    .clone()
+            };
+            let (ids, sources, reasons, kept) =
+                (text("id"), text("source"), text("reason"), text("kept_id"));
+            let clusters = batch
+                .column_by_name("cluster")
+                .unwrap()
+                .as_primitive::<UInt64Type>()
+                .clone();
+            for row in 0..batch.num_rows() {
+                rows.push(Removed {
+                    id: ids.value(row).to_owned(),
+                    source: sources.value(row).to_owned(),
+                    reason: reasons.value(row).to_owned(),
+                    cluster: clusters.is_valid(row).then(|| clusters.value(row)),
+                    kept_id: kept.is_valid(row).then(|| kept.value(row).to_owned()),
+                });
+            }
+        }
+    }
+    rows
+}
+
+fn removal(
+    id: &str,
+    source: &str,
+    reason: &str,
+    cluster: Option<u64>,
+    kept: Option<&str>,
+) -> Removed {
+    Removed {
+        id: id.to_owned(),
+        source: source.to_owned(),
+        reason: reason.to_owned(),
+        cluster,
+        kept_id: kept.map(str::to_owned),
+    }
+}
+
+fn run_finance(threads: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let out = tempfile::tempdir().unwrap();
+    let job = repo_root().join("jobs/finance.toml");
+    run_ok(&[
+        "run",
+        job.to_str().unwrap(),
+        "--output-dir",
+        out.path().to_str().unwrap(),
+        "--threads",
+        threads,
+        "--until",
+        "dedup",
+    ]);
+    let run_dir = out.path().join("finance");
+    (out, run_dir)
+}
+
+#[test]
+fn fixtures_dedup_removes_the_exact_copies_that_survive_the_filters() {
+    let (_out, run_dir) = run_finance("2");
+    let stage = run_dir.join("03-dedup");
+    let record = stage_record(&stage);
+    assert_eq!(record["status"], "complete");
+    let summary = &record["summary"];
+    assert_eq!(summary["total"]["input"]["documents"], 9);
+    assert_eq!(summary["total"]["output"]["documents"], 7);
+    // fn-001 and fn-003 are the same text; gw-001 and gw-004 too. The near-duplicate
+    // fn-002/fn-004 pair never reaches dedup: the C4 filter drops both.
+    assert_eq!(
+        summary["total"]["dropped"],
+        serde_json::json!({"dedup_exact": {"documents": 2, "bytes": 1451}})
+    );
+    assert_eq!(
+        summary["by_source"]["finance-news"]["dropped_by"],
+        serde_json::json!({"exact": {"documents": 1, "bytes": 677}})
+    );
+    assert_eq!(summary["total"]["bytes_edited_out"], 0);
+    assert_eq!(
+        summary["dedup"]["cluster_sizes"],
+        serde_json::json!({"2": 2})
+    );
+    assert_eq!(summary["dedup"]["exact_removed"], 2);
+    assert_eq!(summary["dedup"]["minhash_removed"], 0);
+    assert_eq!(summary["dedup"]["documents"], 9);
+    // Fixed-size records per document: group and priority (8), exact hash (16), 14 band
+    // hashes (112) and the signature flag (1), with the tables on top.
+    let per_doc = summary["dedup"]["memory"]["bytes_per_document"]
+        .as_f64()
+        .unwrap();
+    assert!((137.0..1024.0).contains(&per_doc), "{per_doc}");
+    assert_eq!(summary["dedup"]["memory"]["records"], 9 * 137);
+
+    // Global indices follow the filter's parts: harborline 0, solstice 1, fn-001 2,
+    // fn-003 3, gw-001 4, gw-002 5, gw-004 6.
+    assert_eq!(
+        removed(&stage),
+        [
+            removal(
+                "fn-003",
+                "finance-news",
+                "dedup_exact",
+                Some(2),
+                Some("fn-001")
+            ),
+            removal("gw-004", "web-text", "dedup_exact", Some(4), Some("gw-001")),
+        ]
+    );
+    let kept: Vec<String> = read_documents(&stage).into_iter().map(|d| d.id).collect();
+    assert_eq!(
+        kept,
+        [
+            "filings/harborline-freight-10k.txt:1",
+            "filings/solstice-energy-8k.txt:1",
+            "fn-001",
+            "gw-001",
+            "gw-002",
+            "gw-005",
+            "urn:uuid:00000000-0000-4000-8000-000000000003",
+        ]
+    );
+    let resolved = std::fs::read_to_string(run_dir.join("job.resolved.toml")).unwrap();
+    assert!(resolved.contains("[dedup.minhash]"), "{resolved}");
+    assert!(resolved.contains("bands = 14"), "{resolved}");
+}
+
+#[test]
+fn fixtures_dedup_is_byte_identical_across_thread_counts() {
+    let (_a, one) = run_finance("1");
+    let (_b, two) = run_finance("2");
+    for dir in ["03-dedup", "03-dedup/removed"] {
+        let parts_one = part_files(&one.join(dir));
+        let parts_two = part_files(&two.join(dir));
+        assert_eq!(parts_one.len(), 6, "{dir}");
+        for (a, b) in parts_one.iter().zip(&parts_two) {
+            assert_eq!(a.file_name(), b.file_name());
+            assert_eq!(
+                std::fs::read(a).unwrap(),
+                std::fs::read(b).unwrap(),
+                "{} differs",
+                a.display()
+            );
+        }
+    }
+}
+
+/// `n` words, a different vocabulary per `topic`, with word `change` replaced.
+fn article(topic: usize, change: Option<usize>) -> String {
+    (0..150)
+        .map(|i| {
+            if Some(i) == change {
+                "altered".to_owned()
+            } else {
+                format!("t{topic}w{}", (i * 31 + topic) % 211)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn write_jsonl(path: &Path, docs: &[(&str, &str)]) {
+    let body: String = docs
+        .iter()
+        .map(|(id, text)| format!("{}\n", serde_json::json!({"id": id, "text": text})))
+        .collect();
+    std::fs::write(path, body).unwrap();
+}
+
+/// Two sources: `wire` (priority 1) listed first, `desk` (priority 0) second.
+fn priority_job(dir: &Path, scope: &str) -> std::path::PathBuf {
+    let a = article(1, None);
+    let a_near = article(1, Some(70));
+    let b = article(2, None);
+    write_jsonl(
+        &dir.join("wire.jsonl"),
+        &[
+            ("w1", &a),
+            ("w2", &b),
+            ("w3", "Footer: all rights reserved.\nA note on rates."),
+            ("w4", "Footer: all rights reserved."),
+        ],
+    );
+    write_jsonl(
+        &dir.join("desk.jsonl"),
+        &[
+            ("d1", &a_near),
+            ("d2", &format!("  {b}\n")),
+            ("d3", "Footer: all rights reserved.\nA note on bonds."),
+        ],
+    );
+    write_job(
+        dir,
+        &format!(
+            "[job]\nname = \"prio\"\n\n\
+             [[source]]\nname = \"wire\"\ndomain = \"finance\"\nformat = \"jsonl\"\npaths = [\"wire.jsonl\"]\npriority = 1\n\n\
+             [[source]]\nname = \"desk\"\ndomain = \"finance\"\nformat = \"jsonl\"\npaths = [\"desk.jsonl\"]\npriority = 0\n\n\
+             [dedup]\nscope = \"{scope}\"\n[dedup.exact]\n[dedup.minhash]\n[dedup.lines]\nmax_docs = 2\n"
+        ),
+    )
+}
+
+#[test]
+fn clusters_keep_the_lowest_priority_source_then_the_first_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = priority_job(dir.path(), "global");
+    run_ok(&["run", job.to_str().unwrap(), "--threads", "2"]);
+    let stage = dir.path().join("runs/prio/03-dedup");
+    // Parts in source order: wire (w1..w4 = 0..3), desk (d1..d3 = 4..6).
+    assert_eq!(
+        removed(&stage),
+        [
+            // The desk's near-copy of w1 wins on priority although it comes later.
+            removal("w1", "wire", "dedup_minhash", Some(4), Some("d1")),
+            // d2 is w2 with other whitespace: the desk's copy is kept.
+            removal("w2", "wire", "dedup_exact", Some(5), Some("d2")),
+            // The footer is in 3 documents, more than max_docs = 2: w4 had nothing else.
+            removal("w4", "wire", "dedup_lines_all_repeated", None, None),
+        ]
+    );
+    let kept = read_documents(&stage);
+    let texts: Vec<(&str, &str)> = kept
+        .iter()
+        .map(|d| (d.id.as_str(), d.text.as_str()))
+        .filter(|(id, _)| ["w3", "d3"].contains(id))
+        .collect();
+    assert_eq!(
+        texts,
+        [("w3", "A note on rates."), ("d3", "A note on bonds.")]
+    );
+    let record = stage_record(&stage);
+    assert_eq!(record["summary"]["total"]["bytes_edited_out"], 58);
+    assert_eq!(
+        record["summary"]["dedup"]["cluster_sizes"],
+        serde_json::json!({"2": 2})
+    );
+
+    // A rerun with nothing changed does not touch the stage.
+    let before = std::fs::read(stage.join("_stage.json")).unwrap();
+    run_ok(&["run", job.to_str().unwrap()]);
+    assert_eq!(std::fs::read(stage.join("_stage.json")).unwrap(), before);
+}
+
+#[test]
+fn per_source_scope_keeps_copies_in_different_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = priority_job(dir.path(), "per_source");
+    run_ok(&["run", job.to_str().unwrap()]);
+    let stage = dir.path().join("runs/prio/03-dedup");
+    // No cross-source clusters; the footer is in 2 documents of wire and 1 of desk.
+    assert_eq!(removed(&stage), []);
+    assert_eq!(read_documents(&stage).len(), 7);
+}
+
+#[test]
+fn dedup_command_writes_kept_documents_and_removed_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("docs.jsonl");
+    let a = article(3, None);
+    let a_near = article(3, Some(20));
+    write_jsonl(
+        &input,
+        &[
+            ("x1", &a),
+            ("x2", "Short unique text."),
+            ("x3", &a),
+            ("x4", &a_near),
+            ("x5", "Another short text."),
+        ],
+    );
+    let out = dir.path().join("out");
+    let output = run_ok(&[
+        "dedup",
+        "--exact",
+        "--minhash",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("kept 3 of 5 documents; removed dedup_exact 1, dedup_minhash 1"),
+        "{stdout}"
+    );
+    let removed = std::fs::read_to_string(out.join("removed.jsonl")).unwrap();
+    assert_eq!(
+        removed,
+        "{\"cluster\":0,\"id\":\"x3\",\"kept_id\":\"x1\",\"reason\":\"dedup_exact\"}\n\
+         {\"cluster\":0,\"id\":\"x4\",\"kept_id\":\"x1\",\"reason\":\"dedup_minhash\"}\n"
+    );
+    let kept: Vec<String> = std::fs::read_to_string(out.join("docs.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .collect();
+    assert_eq!(kept, ["\"x1\"", "\"x2\"", "\"x5\""]);
+
+    // Exact only: the near-duplicate stays.
+    let out_exact = dir.path().join("out-exact");
+    run_ok(&[
+        "dedup",
+        "--exact",
+        input.to_str().unwrap(),
+        "-o",
+        out_exact.to_str().unwrap(),
+    ]);
+    let removed = std::fs::read_to_string(out_exact.join("removed.jsonl")).unwrap();
+    assert_eq!(removed.lines().count(), 1, "{removed}");
+}
+
+#[test]
+fn dedup_command_on_the_news_fixture_follows_the_number_setting() {
+    let news = repo_root().join("fixtures/finance/news.jsonl");
+    let dir = tempfile::tempdir().unwrap();
+    let removed_with = |numbers: &str| {
+        let out = dir.path().join(numbers);
+        run_ok(&[
+            "dedup",
+            "--minhash",
+            "--numbers",
+            numbers,
+            news.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        std::fs::read_to_string(out.join("removed.jsonl")).unwrap()
+    };
+    // fn-002 and fn-004 differ in their figures (and one word): near-duplicates only when
+    // numbers are normalised, as FineWeb does. fn-003 is a copy of fn-001.
+    assert_eq!(
+        removed_with("keep"),
+        "{\"cluster\":0,\"id\":\"fn-003\",\"kept_id\":\"fn-001\",\"reason\":\"dedup_minhash\"}\n"
+    );
+    assert_eq!(
+        removed_with("normalize"),
+        "{\"cluster\":0,\"id\":\"fn-003\",\"kept_id\":\"fn-001\",\"reason\":\"dedup_minhash\"}\n\
+         {\"cluster\":1,\"id\":\"fn-004\",\"kept_id\":\"fn-002\",\"reason\":\"dedup_minhash\"}\n"
+    );
+}
+
+#[test]
+fn an_interrupted_dedup_resumes_to_the_same_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = priority_job(dir.path(), "global");
+    run_ok(&["run", job.to_str().unwrap()]);
+    let stage = dir.path().join("runs/prio/03-dedup");
+    let complete = stage_record(&stage);
+    let files = |stage: &Path| -> Vec<Vec<u8>> {
+        part_files(stage)
+            .into_iter()
+            .chain(part_files(&stage.join("removed")))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect()
+    };
+    let before = files(&stage);
+
+    // As a crash after partition 0 leaves it: partition 1 unrecorded and unwritten.
+    let mut record = complete.clone();
+    record["status"] = "running".into();
+    record["summary"] = serde_json::Value::Null;
+    record["partitions_done"]
+        .as_object_mut()
+        .unwrap()
+        .remove("00001");
+    std::fs::write(
+        stage.join("_stage.json"),
+        serde_json::to_vec_pretty(&record).unwrap(),
+    )
+    .unwrap();
+    std::fs::remove_file(stage.join("part-00001.parquet")).unwrap();
+    std::fs::remove_file(stage.join("removed/part-00001.parquet")).unwrap();
+
+    let output = run_ok(&["run", job.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("1 partitions kept from an interrupted run"),
+        "{stderr}"
+    );
+    assert_eq!(files(&stage), before);
+    let resumed = stage_record(&stage);
+    assert_eq!(resumed["status"], "complete");
+    assert_eq!(resumed["summary"]["total"], complete["summary"]["total"]);
+    assert_eq!(resumed["summary"]["dedup"], complete["summary"]["dedup"]);
+}
