@@ -415,3 +415,52 @@ fn an_interrupted_dedup_resumes_to_the_same_output() {
     assert_eq!(resumed["summary"]["total"], complete["summary"]["total"]);
     assert_eq!(resumed["summary"]["dedup"], complete["summary"]["dedup"]);
 }
+
+#[test]
+fn dedup_command_reads_and_writes_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = priority_job(dir.path(), "global");
+    run_ok(&["run", job.to_str().unwrap(), "--until", "ingest"]);
+    let ingest = dir.path().join("runs/prio/01-ingest");
+    let parts = part_files(&ingest);
+    assert_eq!(parts.len(), 2);
+    let out = dir.path().join("out");
+    let output = run_ok(&[
+        "dedup",
+        "--exact",
+        parts[0].to_str().unwrap(),
+        parts[1].to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("kept 6 of 7 documents; removed dedup_exact 1"),
+        "{stdout}"
+    );
+    // Without a job there are no priorities: the first seen (wire's w2) is kept.
+    assert_eq!(
+        std::fs::read_to_string(out.join("removed.jsonl")).unwrap(),
+        "{\"cluster\":1,\"id\":\"d2\",\"kept_id\":\"w2\",\"reason\":\"dedup_exact\"}\n"
+    );
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(out.join("part-00001.parquet")).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let ids: Vec<String> = reader
+        .flat_map(|batch| {
+            let batch = batch.unwrap();
+            let ids = batch
+                .column_by_name("id")
+                .unwrap()
+                .as_string::<i32>()
+                .clone();
+            (0..ids.len())
+                .map(|i| ids.value(i).to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(ids, ["d1", "d3"]);
+}

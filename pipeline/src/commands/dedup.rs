@@ -28,7 +28,7 @@ use crate::job::dedup::{ExactSection, MinHashSection};
 use crate::run::atomic::write_atomic;
 use crate::run::part_writer::PartWriter;
 use crate::stages::dedup::decide::{Reason, decide};
-use crate::stages::dedup::signatures::{Signatures, Signer};
+use crate::stages::dedup::signatures::{LineCounts, Signatures, Signer, doc_index};
 
 #[derive(Debug, Args)]
 pub struct DedupArgs {
@@ -104,20 +104,25 @@ pub fn run(args: DedupArgs) -> Result<()> {
         })
         .collect();
     let mut signatures = Signatures::default();
-    for (i, (doc, keys)) in docs.iter().zip(keys).enumerate() {
+    for keys in keys {
         signatures.push(0, 0, keys);
-        if signer.counts_lines() {
-            let index = crate::stages::dedup::signatures::doc_index(i)?;
-            signatures.count_lines(&signer, 0, index, &doc.text);
-        }
     }
     let verify = section.minhash.as_ref().and_then(|m| m.verify_threshold);
-    let decisions = decide(signatures, &signer, verify, |wanted| {
+    let mut decisions = decide(signatures, &signer, verify, |wanted| {
         Ok(wanted
             .iter()
             .map(|&d| (d, docs[d as usize].text.clone()))
             .collect())
     })?;
+    if signer.counts_lines() {
+        let mut counts = LineCounts::default();
+        for (i, doc) in docs.iter().enumerate() {
+            if decisions.removed[i].is_none() {
+                counts.observe(&signer, 0, doc_index(i)?, &doc.text);
+            }
+        }
+        decisions.set_line_counts(counts);
+    }
 
     std::fs::create_dir_all(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;

@@ -1,7 +1,8 @@
 //! The global step of dedup: from every document's pass-1 record to one decision per
 //! document. Exact duplicates first (the copy with the lowest `(priority, index)` stays),
-//! then MinHash LSH clusters over the documents left (same keep rule), then the line
-//! dedupers of pass 2 from the merged line counts.
+//! then MinHash LSH clusters over the documents left (same keep rule); the line dedupers
+//! of pass 2 come from the line counts of the documents kept
+//! ([`Decisions::set_line_counts`]).
 //!
 //! The decisions depend only on the records and their global order, never on threads.
 
@@ -14,7 +15,7 @@ use curate_filters::dedup::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::signatures::{Signatures, Signer};
+use super::signatures::{LineCounts, Signatures, Signer};
 
 /// Why dedup removed a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -97,6 +98,25 @@ pub struct Decisions {
 }
 
 impl Decisions {
+    /// Sets the line dedupers from the line counts of the documents kept.
+    pub fn set_line_counts(&mut self, counts: LineCounts) {
+        self.stats.memory.line_counts = counts
+            .by_group
+            .values()
+            .map(|c| c.memory_bytes() as u64)
+            .sum();
+        self.line_dedupers = counts
+            .by_group
+            .into_iter()
+            .map(|(group, counter)| (group, counter.into_deduper()))
+            .collect();
+        self.stats.frequent_lines = self
+            .line_dedupers
+            .values()
+            .map(|d| d.frequent_lines() as u64)
+            .sum();
+    }
+
     /// Global indices of documents that a removed document names as its keeper.
     pub fn keepers(&self) -> BTreeSet<u32> {
         self.removed.iter().flatten().map(|r| r.keeper).collect()
@@ -118,11 +138,6 @@ pub fn decide(
         ..DecisionStats::default()
     };
     stats.memory.records = signatures.record_bytes() as u64;
-    stats.memory.line_counts = signatures
-        .lines
-        .values()
-        .map(|c| c.memory_bytes() as u64)
-        .sum();
     let mut removed: Vec<Option<Removal>> = vec![None; documents];
 
     if signatures.exact.len() == documents && documents > 0 {
@@ -137,18 +152,26 @@ pub fn decide(
             offsets.push(has.then_some(next));
             next += if has { bands } else { 0 };
         }
+        // Sized up front, so the index holds no growth slack: 16 bytes per band.
+        let mut signed: BTreeMap<u32, usize> = BTreeMap::new();
+        for doc in (0..documents).filter(|&d| removed[d].is_none() && offsets[d].is_some()) {
+            *signed.entry(signatures.groups[doc]).or_default() += 1;
+        }
         let mut groups: BTreeMap<u32, NearGroup> = BTreeMap::new();
         for doc in 0..documents {
             if removed[doc].is_some() {
                 continue;
             }
-            let group = groups
-                .entry(signatures.groups[doc])
-                .or_insert_with(|| NearGroup {
-                    index: LshIndex::new(bands),
+            let key = signatures.groups[doc];
+            let group = groups.entry(key).or_insert_with(|| {
+                let mut index = LshIndex::new(bands);
+                index.reserve(signed.get(&key).copied().unwrap_or(0));
+                NearGroup {
+                    index,
                     members: Vec::new(),
                     priorities: Vec::new(),
-                });
+                }
+            });
             let local = super::signatures::doc_index(group.members.len())?;
             match offsets[doc] {
                 Some(at) => group
@@ -209,19 +232,10 @@ pub fn decide(
         (stats.memory.records + stats.memory.exact_table + stats.memory.lsh_index) as f64
             / documents as f64
     };
-    let line_dedupers: BTreeMap<u32, LineDeduper> = signatures
-        .lines
-        .into_iter()
-        .map(|(group, counter)| (group, counter.into_deduper()))
-        .collect();
-    stats.frequent_lines = line_dedupers
-        .values()
-        .map(|d| d.frequent_lines() as u64)
-        .sum();
     Ok(Decisions {
         removed,
         groups: signatures.groups,
-        line_dedupers,
+        line_dedupers: BTreeMap::new(),
         stats,
     })
 }
@@ -297,19 +311,26 @@ mod tests {
         let signer = Signer::new(&section).unwrap();
         let mut signatures = Signatures::default();
         let mut scratch = Scratch::default();
-        for (i, (priority, text)) in docs.iter().enumerate() {
+        for (priority, text) in docs {
             signatures.push(0, *priority, signer.sign(text, None, &mut scratch));
-            signatures.count_lines(&signer, 0, i as u32, text);
         }
         let texts: Vec<String> = docs.iter().map(|(_, t)| t.to_string()).collect();
         let threshold = section.minhash.as_ref().and_then(|m| m.verify_threshold);
-        decide(signatures, &signer, threshold, |wanted| {
+        let mut decisions = decide(signatures, &signer, threshold, |wanted| {
             Ok(wanted
                 .iter()
                 .map(|&d| (d, texts[d as usize].clone()))
                 .collect())
         })
-        .unwrap()
+        .unwrap();
+        let mut lines = LineCounts::default();
+        for (i, text) in texts.iter().enumerate() {
+            if decisions.removed[i].is_none() {
+                lines.observe(&signer, 0, i as u32, text);
+            }
+        }
+        decisions.set_line_counts(lines);
+        decisions
     }
 
     fn long(seed: usize, change: Option<usize>) -> String {
@@ -372,6 +393,19 @@ mod tests {
         assert_eq!(d.stats.cluster_sizes, BTreeMap::from([(3, 1)]));
         assert_eq!((d.stats.exact_removed, d.stats.minhash_removed), (1, 1));
         assert_eq!(d.stats.confirmed_pairs, 1);
+    }
+
+    #[test]
+    fn removed_copies_do_not_count_toward_repeated_lines() {
+        let page = "alpha line\nbeta line";
+        let d = decide_texts(
+            "[exact]\n[lines]\nmax_docs = 2",
+            &[(0, page), (0, page), (0, page), (0, "alpha line\ngamma")],
+        );
+        // Without the copies, "alpha line" is in 2 documents: not more than max_docs.
+        assert_eq!(d.stats.exact_removed, 2);
+        assert_eq!(d.stats.frequent_lines, 0);
+        assert_eq!(d.line_dedupers[&0].apply(page).removed_lines, 0);
     }
 
     #[test]

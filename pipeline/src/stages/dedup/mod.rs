@@ -1,8 +1,9 @@
 //! The dedup stage, a declared reduce step: it sees every upstream document.
 //!
 //! Pass 1 reads every upstream part (in parallel) and keeps a fixed-size record per
-//! document: exact hash, MinHash band hashes, group and priority, plus the line counts.
-//! The global step decides every document ([`decide`]). Pass 2 re-reads the text part by
+//! document: exact hash, MinHash band hashes, group and priority. The global step decides
+//! every document ([`decide`]). With `[dedup.lines]`, the text of the documents kept is
+//! read once more to count their lines (so removed copies do not count). Pass 2 re-reads the text part by
 //! part and writes `part-NNNNN.parquet` (kept documents, repeated lines removed) and
 //! `removed/part-NNNNN.parquet` (`id, source, domain, reason, cluster, kept_id`).
 //!
@@ -22,7 +23,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use self::decide::{DecisionStats, decide};
-use self::scan::{SourceKeys, number_parts, read_column, scan_parts};
+use self::scan::{SourceKeys, count_kept_lines, number_parts, read_column, scan_parts};
 use self::signatures::Signer;
 use self::write::{WritePlan, write_part};
 use super::partitioned::{PartitionPlan, PartitionStats, record_fingerprint, run_partitioned};
@@ -91,9 +92,13 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let signatures = scan_parts(context.pool, &parts, &signer, &sources)?;
     signatures.check(&signer, section.exact.is_some())?;
     let verify = section.minhash.as_ref().and_then(|m| m.verify_threshold);
-    let decisions = decide(signatures, &signer, verify, |wanted| {
+    let mut decisions = decide(signatures, &signer, verify, |wanted| {
         read_column(&parts, wanted, "text")
     })?;
+    if signer.counts_lines() {
+        let counts = count_kept_lines(context.pool, &parts, &signer, &decisions)?;
+        decisions.set_line_counts(counts);
+    }
     let keeper_ids = read_column(&parts, &decisions.keepers(), "id")?;
     let index_seconds = started.elapsed().as_secs_f64();
 

@@ -1,6 +1,7 @@
 //! Reading the upstream parts for dedup: the global numbering of documents, pass 1 (the
-//! records, in parallel over parts and rows), and the look-up of single columns of a few
-//! documents (keeper ids, candidate texts) by global index.
+//! records, in parallel over parts and rows), the line counts of the documents kept, and
+//! the look-up of single columns of a few documents (keeper ids, candidate texts) by
+//! global index.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
@@ -13,7 +14,8 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rayon::prelude::*;
 
-use super::signatures::{DocKeys, Signatures, Signer, doc_index};
+use super::decide::Decisions;
+use super::signatures::{DocKeys, LineCounts, Signatures, Signer, doc_index};
 use crate::stages::parts::{DocumentColumns, READ_BATCH_ROWS, open_part};
 
 /// One upstream part and the global index of its first document.
@@ -75,7 +77,6 @@ pub fn scan_parts(
 
 fn scan_part(part: &PartInput, signer: &Signer, sources: &SourceKeys) -> Result<Signatures> {
     let mut signatures = Signatures::default();
-    let mut doc = part.start;
     for batch in open_part(&part.path)? {
         let batch = batch.with_context(|| format!("cannot read {}", part.path.display()))?;
         let columns = DocumentColumns::of(&batch)?;
@@ -91,13 +92,39 @@ fn scan_part(part: &PartInput, signer: &Signer, sources: &SourceKeys) -> Result<
                 .get(source)
                 .with_context(|| format!("document of unknown source `{source}`"))?;
             signatures.push(group, priority, keys);
-            if signer.counts_lines() {
-                signatures.count_lines(signer, group, doc, columns.texts.value(row));
-            }
-            doc += 1;
         }
     }
     Ok(signatures)
+}
+
+/// Counts the lines of the documents not removed as duplicates, in parallel over parts.
+pub fn count_kept_lines(
+    pool: &rayon::ThreadPool,
+    parts: &[PartInput],
+    signer: &Signer,
+    decisions: &Decisions,
+) -> Result<LineCounts> {
+    let counted: Vec<LineCounts> = pool.install(|| {
+        parts
+            .par_iter()
+            .map(|part| {
+                let mut counts = LineCounts::default();
+                read_part_column(&part.path, "text", |row, text| {
+                    let doc = part.start + row;
+                    if decisions.removed[doc as usize].is_none() {
+                        counts.observe(signer, decisions.groups[doc as usize], doc, text);
+                    }
+                })
+                .with_context(|| format!("counting lines of {} failed", part.path.display()))?;
+                Ok(counts)
+            })
+            .collect::<Result<_>>()
+    })?;
+    let mut all = LineCounts::default();
+    for counts in counted {
+        all.merge(counts);
+    }
+    Ok(all)
 }
 
 /// The values of `column` (`id` or `text`) of the documents `wanted`, by global index.

@@ -1,5 +1,6 @@
 //! Pass 1 of dedup: a fixed-size record per document (its group, priority, exact hash and
-//! MinHash band hashes) and the per-group line counts, never the text.
+//! MinHash band hashes), never the text; and the per-group line counts of the documents
+//! that exact and near-dup dedup keep.
 
 use std::collections::BTreeMap;
 
@@ -85,8 +86,6 @@ pub struct Signatures {
     pub bands: Vec<u64>,
     /// Whether each document has band hashes (empty when MinHash is off).
     pub has_bands: Vec<bool>,
-    /// Line counts per group.
-    pub lines: BTreeMap<u32, LineCounter>,
 }
 
 impl Signatures {
@@ -111,16 +110,6 @@ impl Signatures {
         self.has_bands.push(keys.bands.is_some());
     }
 
-    /// Counts the lines of document `doc` (a global index) in its group.
-    pub fn count_lines(&mut self, signer: &Signer, group: u32, doc: u32, text: &str) {
-        if let Some(counter) = signer.line_counter() {
-            self.lines
-                .entry(group)
-                .or_insert(counter)
-                .observe_doc(doc, text);
-        }
-    }
-
     /// Appends the records of the documents that follow these.
     pub fn append(&mut self, other: Signatures) {
         self.groups.extend(other.groups);
@@ -128,14 +117,6 @@ impl Signatures {
         self.exact.extend(other.exact);
         self.bands.extend(other.bands);
         self.has_bands.extend(other.has_bands);
-        for (group, counter) in other.lines {
-            match self.lines.get_mut(&group) {
-                Some(mine) => mine.merge(&counter),
-                None => {
-                    self.lines.insert(group, counter);
-                }
-            }
-        }
     }
 
     /// Bytes of the per-document records (not the line counts, which grow with distinct
@@ -158,6 +139,38 @@ impl Signatures {
             bail!("band hashes missing for some documents");
         }
         Ok(())
+    }
+}
+
+/// Document counts per line, per group. Counted over the documents exact and near-dup
+/// dedup keep, so that the copies they remove do not make their own lines look like
+/// boilerplate (eleven copies of one page would otherwise empty the one kept).
+#[derive(Debug, Default)]
+pub struct LineCounts {
+    pub by_group: BTreeMap<u32, LineCounter>,
+}
+
+impl LineCounts {
+    /// Counts the lines of document `doc` (a global index) in its group.
+    pub fn observe(&mut self, signer: &Signer, group: u32, doc: u32, text: &str) {
+        if let Some(counter) = signer.line_counter() {
+            self.by_group
+                .entry(group)
+                .or_insert(counter)
+                .observe_doc(doc, text);
+        }
+    }
+
+    /// Adds the counts of other documents (global indices, same settings).
+    pub fn merge(&mut self, other: LineCounts) {
+        for (group, counter) in other.by_group {
+            match self.by_group.get_mut(&group) {
+                Some(mine) => mine.merge(&counter),
+                None => {
+                    self.by_group.insert(group, counter);
+                }
+            }
+        }
     }
 }
 
