@@ -198,7 +198,7 @@ impl Analysis {
 pub struct NgramScratch {
     n: usize,
     hashes: Vec<u64>,
-    /// Per word: polynomial hash of its bytes and `BASE^bytes`, both mod [`P61`].
+    /// Per word: polynomial hash of its bytes and `BASE^bytes`, both mod 2^64.
     concat_words: Vec<(u64, u64)>,
     concat_n: usize,
     concat: Vec<u64>,
@@ -207,7 +207,7 @@ pub struct NgramScratch {
 }
 
 impl NgramScratch {
-    /// Polynomial hashes (mod [`P61`]) of each run of `n` consecutive words' bytes
+    /// Polynomial hashes (mod 2^64) of each run of `n` consecutive words' bytes
     /// concatenated. Concatenation composes: `h(uv) = h(u) * BASE^|v| + h(v)`, so each
     /// larger `n` extends the previous one by a word in one pass.
     fn concat_hashes_for(&mut self, a: &Analysis, text: &str, n: usize) -> &[u64] {
@@ -219,8 +219,8 @@ impl NgramScratch {
                     .fold((0u64, 1u64), |(h, pow), &b| {
                         // Bytes enter as 1..=256 so no byte acts as a zero.
                         (
-                            add_mod(mul_mod(h, BASE), u64::from(b) + 1),
-                            mul_mod(pow, BASE),
+                            h.wrapping_mul(BASE).wrapping_add(u64::from(b) + 1),
+                            pow.wrapping_mul(BASE),
                         )
                     })
             }));
@@ -237,7 +237,7 @@ impl NgramScratch {
             let len = self.concat_words.len() + 1 - (k + 1);
             for i in 0..len {
                 let (h, pow) = self.concat_words[i + k];
-                self.concat[i] = add_mod(mul_mod(self.concat[i], pow), h);
+                self.concat[i] = self.concat[i].wrapping_mul(pow).wrapping_add(h);
             }
             self.concat.truncate(len);
             self.concat_n += 1;
@@ -270,27 +270,11 @@ fn mix(acc: u64, next: u64) -> u64 {
     (acc.rotate_left(23) ^ next).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// The Mersenne prime 2^61 - 1, modulus of the concatenation hash: two different byte
-/// strings of at most `L` bytes share a hash for at most `L` of its bases.
-const P61: u64 = (1 << 61) - 1;
-/// Base of the concatenation hash; fixed so that results are deterministic.
-const BASE: u64 = 0x0F3D_5B79_A2C4_E60B % P61;
-
-/// `a * b mod P61` for `a, b < P61`, fully reduced.
-#[inline]
-fn mul_mod(a: u64, b: u64) -> u64 {
-    let p = u128::from(a) * u128::from(b);
-    let s = (p as u64 & P61) + (p >> 61) as u64;
-    let s = (s & P61) + (s >> 61);
-    if s >= P61 { s - P61 } else { s }
-}
-
-/// `a + b mod P61` for `a, b < P61`.
-#[inline]
-fn add_mod(a: u64, b: u64) -> u64 {
-    let s = a + b;
-    if s >= P61 { s - P61 } else { s }
-}
+/// Odd base of the concatenation hash (a polynomial over the bytes, mod 2^64: one
+/// multiply per byte, which keeps it cheap beside word splitting). Fixed so that results
+/// are deterministic. Strings built to collide under it exist (Thue-Morse sequences
+/// thousands of bytes long) but do not occur in text.
+const BASE: u64 = 0x9E37_79B9_7F4A_7C15 | 1;
 
 /// Spreads a concatenation hash over all 64 bits (a bijection: no new collisions), as
 /// the hash table indexes by the low bits.
@@ -497,12 +481,19 @@ mod tests {
     #[test]
     fn concatenation_hash_composes() {
         let h = |s: &[u8]| {
-            s.iter()
-                .fold(0u64, |h, &b| add_mod(mul_mod(h, BASE), u64::from(b) + 1))
+            s.iter().fold(0u64, |h, &b| {
+                h.wrapping_mul(BASE).wrapping_add(u64::from(b) + 1)
+            })
         };
-        let pow = |n: usize| (0..n).fold(1u64, |p, _| mul_mod(p, BASE));
-        assert_eq!(add_mod(mul_mod(h(b"ab"), pow(1)), h(b"c")), h(b"abc"));
-        assert_eq!(mul_mod(P61 - 1, P61 - 1), 1);
+        let pow = |n: usize| (0..n).fold(1u64, |p, _| p.wrapping_mul(BASE));
+        assert_eq!(
+            h(b"ab").wrapping_mul(pow(1)).wrapping_add(h(b"c")),
+            h(b"abc")
+        );
+        assert_eq!(
+            h(b"a b").wrapping_mul(pow(2)).wrapping_add(h(b"cd")),
+            h(b"a bcd")
+        );
         assert_ne!(h(b"ab"), h(b"ba"));
         assert_ne!(h(b"a"), h(b"\0a"));
     }
