@@ -51,6 +51,7 @@ pub fn run(args: CheckArgs) -> Result<()> {
         "stages: {}",
         Stage::ALL
             .iter()
+            .filter(|s| s.is_enabled(&job))
             .map(|s| s.name())
             .collect::<Vec<_>>()
             .join(" -> ")
