@@ -20,38 +20,23 @@ struct Removed {
 
 fn removed(stage: &Path) -> Vec<Removed> {
     let mut rows = Vec::new();
-    for part in part_files(&stage.join("removed")) {
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-            std::fs::File::open(&part).unwrap(),
-        )
-        .unwrap()
-        .build()
-        .unwrap();
-        for batch in reader {
-            let batch = batch.unwrap();
-            let text = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .unwrap()
-                    .as_string::<i32>()
-                    .clone()
-            };
-            let (ids, sources, reasons, kept) =
-                (text("id"), text("source"), text("reason"), text("kept_id"));
-            let clusters = batch
-                .column_by_name("cluster")
-                .unwrap()
-                .as_primitive::<UInt64Type>()
-                .clone();
-            for row in 0..batch.num_rows() {
-                rows.push(Removed {
-                    id: ids.value(row).to_owned(),
-                    source: sources.value(row).to_owned(),
-                    reason: reasons.value(row).to_owned(),
-                    cluster: clusters.is_valid(row).then(|| clusters.value(row)),
-                    kept_id: kept.is_valid(row).then(|| kept.value(row).to_owned()),
-                });
-            }
+    for batch in read_batches(&stage.join("removed")) {
+        let text = |name: &str| utf8_column(&batch, name);
+        let (ids, sources, reasons, kept) =
+            (text("id"), text("source"), text("reason"), text("kept_id"));
+        let clusters = batch
+            .column_by_name("cluster")
+            .unwrap()
+            .as_primitive::<UInt64Type>()
+            .clone();
+        for row in 0..batch.num_rows() {
+            rows.push(Removed {
+                id: ids.value(row).to_owned(),
+                source: sources.value(row).to_owned(),
+                reason: reasons.value(row).to_owned(),
+                cluster: clusters.is_valid(row).then(|| clusters.value(row)),
+                kept_id: kept.is_valid(row).then(|| kept.value(row).to_owned()),
+            });
         }
     }
     rows

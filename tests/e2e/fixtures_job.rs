@@ -211,32 +211,19 @@ fn filter_stage_keeps_and_drops_the_right_documents() {
 
 /// `(id, filter, reason)` of every rejected document.
 fn read_rejected(dir: &std::path::Path) -> Vec<(String, String, String)> {
-    use arrow::array::AsArray;
     let mut rows = Vec::new();
-    for part in part_files(dir) {
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-            std::fs::File::open(&part).unwrap(),
-        )
-        .unwrap()
-        .build()
-        .unwrap();
-        for batch in reader {
-            let batch = batch.unwrap();
-            let column = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .unwrap()
-                    .as_string::<i32>()
-                    .clone()
-            };
-            let (ids, filters, reasons) = (column("id"), column("filter"), column("reason"));
-            for row in 0..batch.num_rows() {
-                rows.push((
-                    ids.value(row).to_owned(),
-                    filters.value(row).to_owned(),
-                    reasons.value(row).to_owned(),
-                ));
-            }
+    for batch in read_batches(dir) {
+        let (ids, filters, reasons) = (
+            utf8_column(&batch, "id"),
+            utf8_column(&batch, "filter"),
+            utf8_column(&batch, "reason"),
+        );
+        for row in 0..batch.num_rows() {
+            rows.push((
+                ids.value(row).to_owned(),
+                filters.value(row).to_owned(),
+                reasons.value(row).to_owned(),
+            ));
         }
     }
     rows

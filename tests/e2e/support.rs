@@ -131,3 +131,26 @@ pub fn read_documents(stage_dir: &Path) -> Vec<Doc> {
     }
     docs
 }
+
+/// Every record batch of the Parquet parts in `dir`, parts in name order.
+pub fn read_batches(dir: &Path) -> Vec<arrow::array::RecordBatch> {
+    part_files(dir)
+        .iter()
+        .flat_map(|part| {
+            ParquetRecordBatchReaderBuilder::try_new(File::open(part).unwrap())
+                .unwrap()
+                .build()
+                .unwrap()
+                .map(|batch| batch.unwrap())
+        })
+        .collect()
+}
+
+/// A Utf8 column of a batch.
+pub fn utf8_column(batch: &arrow::array::RecordBatch, name: &str) -> arrow::array::StringArray {
+    batch
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+        .as_string::<i32>()
+        .clone()
+}

@@ -25,47 +25,34 @@ struct Counted {
 
 fn read_counted(stage_dir: &Path) -> Vec<Counted> {
     let mut rows = Vec::new();
-    for part in part_files(stage_dir) {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&part).unwrap())
+    for batch in read_batches(stage_dir) {
+        let s = |name: &str| utf8_column(&batch, name);
+        let (ids, sources, domains) = (s("id"), s("source"), s("domain"));
+        let texts = batch
+            .column_by_name("text")
             .unwrap()
-            .build()
-            .unwrap();
-        for batch in reader {
-            let batch = batch.unwrap();
-            let s = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .unwrap()
-                    .as_string::<i32>()
-                    .clone()
-            };
-            let (ids, sources, domains) = (s("id"), s("source"), s("domain"));
-            let texts = batch
-                .column_by_name("text")
-                .unwrap()
-                .as_string::<i64>()
-                .clone();
-            let counts = batch
-                .column_by_name("token_count")
-                .unwrap()
-                .as_primitive::<UInt64Type>()
-                .clone();
-            let lists = batch
-                .column_by_name("input_ids")
-                .unwrap()
-                .as_list::<i32>()
-                .clone();
-            for row in 0..batch.num_rows() {
-                let ids_array = lists.value(row);
-                rows.push(Counted {
-                    id: ids.value(row).to_owned(),
-                    source: sources.value(row).to_owned(),
-                    domain: domains.value(row).to_owned(),
-                    text: texts.value(row).to_owned(),
-                    token_count: counts.value(row),
-                    input_ids: ids_array.as_primitive::<UInt32Type>().values().to_vec(),
-                });
-            }
+            .as_string::<i64>()
+            .clone();
+        let counts = batch
+            .column_by_name("token_count")
+            .unwrap()
+            .as_primitive::<UInt64Type>()
+            .clone();
+        let lists = batch
+            .column_by_name("input_ids")
+            .unwrap()
+            .as_list::<i32>()
+            .clone();
+        for row in 0..batch.num_rows() {
+            let ids_array = lists.value(row);
+            rows.push(Counted {
+                id: ids.value(row).to_owned(),
+                source: sources.value(row).to_owned(),
+                domain: domains.value(row).to_owned(),
+                text: texts.value(row).to_owned(),
+                token_count: counts.value(row),
+                input_ids: ids_array.as_primitive::<UInt32Type>().values().to_vec(),
+            });
         }
     }
     rows
