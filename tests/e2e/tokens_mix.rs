@@ -524,3 +524,60 @@ fn changed_tokenizer_reruns_count_and_mix_only() {
     assert!(plan["budget"].is_null());
     assert!(stage_record(&run_dir.join("05-mix"))["summary"]["budget"].is_null());
 }
+
+/// The funnel in tokens: every stage's output plus what it dropped is what it was given,
+/// per source; only the filter's line removal (C4) takes tokens out of kept documents.
+#[test]
+fn every_stage_records_the_tokens_it_kept_and_dropped() {
+    let out = tempfile::tempdir().unwrap();
+    let job = repo_root().join("jobs/finance.toml");
+    run_ok(&[
+        "run",
+        job.to_str().unwrap(),
+        "--output-dir",
+        out.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    let run = out.path().join("finance");
+    let tokens = |stage: &str| stage_record(&run.join(stage))["tokens"].clone();
+    let (ingest, filter, dedup) = (tokens("01-ingest"), tokens("02-filter"), tokens("03-dedup"));
+    let count = stage_record(&run.join("04-count"))["summary"]["total"]["tokens"].clone();
+    assert_eq!(
+        dedup["total_output"], count,
+        "dedup keeps what count counts"
+    );
+    assert_eq!(ingest["total_dropped"], 0);
+    let filter_record = stage_record(&run.join("02-filter"));
+    let dropped = |stage: &serde_json::Value, source: &str| -> u64 {
+        stage["dropped"][source]
+            .as_object()
+            .map(|reasons| reasons.values().map(|v| v.as_u64().unwrap()).sum())
+            .unwrap_or(0)
+    };
+    for source in ["filings", "finance-news", "web-text", "web-crawl"] {
+        let given = ingest["output"][source].as_u64().unwrap();
+        let kept = filter["output"][source].as_u64().unwrap();
+        let edited = given - kept - dropped(&filter, source);
+        let bytes_edited = filter_record["summary"]["by_source"][source]["bytes_edited_out"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(
+            edited == 0,
+            bytes_edited == 0,
+            "{source}: {edited} tokens edited out"
+        );
+        let after_dedup = dedup["output"][source].as_u64().unwrap();
+        assert_eq!(kept, after_dedup + dropped(&dedup, source), "{source}");
+    }
+    // The exact copies dedup removed cost as many tokens as the copies it kept.
+    assert_eq!(
+        dedup["dropped"]["finance-news"]["dedup_exact"],
+        dedup["output"]["finance-news"]
+    );
+    assert!(
+        filter["dropped"]["web-crawl"]["lang_not_allowed"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}

@@ -155,6 +155,10 @@ pub struct TokenizerSection {
     pub sample_bytes: u64,
     pub min_frequency: u64,
     pub special_tokens: Vec<String>,
+    /// After counting, also count the tokens each earlier stage kept and dropped, so the
+    /// funnel is in tokens as well as documents and bytes. Costs one more encoding of
+    /// every ingested document; turn off for very large raw crawls.
+    pub count_funnel: bool,
 }
 
 impl Default for TokenizerSection {
@@ -166,6 +170,7 @@ impl Default for TokenizerSection {
             sample_bytes: 100_000_000,
             min_frequency: 2,
             special_tokens: vec!["<|endoftext|>".to_owned()],
+            count_funnel: true,
         }
     }
 }

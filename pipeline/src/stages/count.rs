@@ -104,7 +104,11 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let plan = PartitionPlan {
         stage: "count",
         stage_dir: &stage_dir,
-        config_fingerprint: fingerprint_config(&(FORMAT_VERSION, &tokenizer_fingerprint)),
+        config_fingerprint: fingerprint_config(&(
+            FORMAT_VERSION,
+            &tokenizer_fingerprint,
+            job.tokenizer.count_funnel,
+        )),
         input_fingerprint: upstream.fingerprint.clone(),
         inputs: Vec::new(),
         partitions: upstream.parts.iter().map(|(index, _)| *index).collect(),
@@ -159,6 +163,10 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     Ok(match finished {
         Err(up_to_date) => up_to_date,
         Ok(finished) => {
+            if job.tokenizer.count_funnel {
+                super::funnel_tokens::annotate(context, &tokenizer)
+                    .context("cannot count the tokens of the earlier stages")?;
+            }
             let summary = finished.record.summary.clone().unwrap_or_default();
             StageOutcome::Ran {
                 fingerprint: record_fingerprint(&finished.record),

@@ -3,6 +3,7 @@
 pub mod count;
 pub mod dedup;
 pub mod filter;
+pub mod funnel_tokens;
 pub mod ingest;
 pub mod mix;
 pub mod partitioned;
