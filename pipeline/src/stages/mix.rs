@@ -369,17 +369,26 @@ fn budget_line(report: &BudgetReport, planned: u64) -> String {
     if planned < report.target_tokens {
         line.push_str(&format!(
             "; the mix gives {} ({} of it): {} short; the corpus holds {} unique, \
-             {:.2} epochs would be needed",
+             {} epochs would be needed",
             thousands(planned as u64),
             small_percent(planned / report.target_tokens),
             tokens(report.target_tokens - planned),
             tokens(report.available_tokens),
-            report.epochs_needed
+            epochs(report.epochs_needed)
         ));
     } else {
         line.push_str(&format!("; the mix gives {}", tokens(planned)));
     }
     line
+}
+
+/// Epochs as people read them: `3.46`, or `1.06M` when the data is hopelessly short.
+fn epochs(value: f64) -> String {
+    if value < 1000.0 {
+        format!("{value:.2}")
+    } else {
+        curate_tokenizer::format::si(value)
+    }
 }
 
 /// A percentage that stays readable when tiny (`0.0004%` rather than `0.00%`).
