@@ -67,6 +67,10 @@ impl Funnel {
     }
 }
 
+/// The funnel of each source in one partition, with the source's domain: what document
+/// stages record per partition.
+pub type SourceFunnels = BTreeMap<String, (String, Funnel)>;
+
 /// A funnel per source and per domain, and the total.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FunnelSummary {
@@ -87,6 +91,17 @@ impl FunnelSummary {
             .entry(domain.to_owned())
             .or_default()
             .add(funnel);
+    }
+
+    /// The summary of a stage from its partitions' per-source funnels.
+    pub fn from_partitions<'a>(partitions: impl IntoIterator<Item = &'a SourceFunnels>) -> Self {
+        let mut summary = FunnelSummary::default();
+        for sources in partitions {
+            for (source, (domain, funnel)) in sources {
+                summary.add(source, domain, funnel);
+            }
+        }
+        summary
     }
 
     pub fn merge(&mut self, other: &FunnelSummary) {

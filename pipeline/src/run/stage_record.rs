@@ -44,6 +44,31 @@ pub struct StageRecord<P, S> {
     pub seconds: f64,
 }
 
+impl<P, S> StageRecord<P, S> {
+    /// The record of a stage done in one step (a reduce step with no partitions).
+    pub fn complete(
+        stage: &str,
+        config_fingerprint: String,
+        input_fingerprint: String,
+        inputs: Vec<InputFile>,
+        summary: S,
+        seconds: f64,
+    ) -> Self {
+        StageRecord {
+            stage: stage.to_owned(),
+            format_version: FORMAT_VERSION,
+            status: StageStatus::Complete,
+            config_fingerprint,
+            input_fingerprint,
+            inputs,
+            partitions_total: 0,
+            partitions_done: BTreeMap::new(),
+            summary: Some(summary),
+            seconds,
+        }
+    }
+}
+
 impl<P: Serialize + DeserializeOwned, S: Serialize + DeserializeOwned> StageRecord<P, S> {
     /// Reads the record of a stage directory; `None` when absent or unreadable (a record
     /// from another version or a damaged one means the stage reruns from scratch).

@@ -17,7 +17,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use curate_tokenizer::BpeTokenizer;
 use serde::{Deserialize, Serialize};
 
-use super::partitioned::{PartitionPlan, PartitionStats, record_fingerprint, run_partitioned};
+use super::partitioned::{PartitionPlan, PartitionStats, run_partitioned};
 use super::parts::{DocumentColumns, open_part};
 use super::tokenizer::{load_for_counting, run_tokenizer_path};
 use super::upstream::Upstream;
@@ -167,11 +167,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
                 super::funnel_tokens::annotate(context, &tokenizer)
                     .context("cannot count the tokens of the earlier stages")?;
             }
-            let summary = finished.record.summary.clone().unwrap_or_default();
-            StageOutcome::Ran {
-                fingerprint: record_fingerprint(&finished.record),
-                summary: summary_line(&summary, finished.record.seconds, finished.resumed),
-            }
+            finished.outcome(summary_line)
         }
     })
 }

@@ -16,14 +16,14 @@ use arrow::datatypes::{DataType, Field, Schema};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::partitioned::{PartitionPlan, PartitionStats, record_fingerprint, run_partitioned};
+use super::partitioned::{PartitionPlan, PartitionStats, run_partitioned};
 use super::parts::{DocumentColumns, open_part};
 use super::upstream::Upstream;
 use super::{StageContext, StageOutcome};
 use crate::filtering::{ChainOutcome, FilterChain};
 use crate::progress::human_bytes;
 use crate::run::fingerprint::{InputFile, fingerprint_config};
-use crate::run::funnel::{Counts, Funnel, FunnelSummary};
+use crate::run::funnel::{Counts, Funnel, FunnelSummary, SourceFunnels};
 use crate::run::part_writer::PartWriter;
 use crate::run::stage_record::{FORMAT_VERSION, partition_key};
 
@@ -33,7 +33,7 @@ pub struct FilterPartitionStats {
     pub part: String,
     pub rejected: Option<String>,
     /// Funnel per source of the documents in this part (with the source's domain).
-    pub sources: BTreeMap<String, (String, Funnel)>,
+    pub sources: SourceFunnels,
     pub seconds: f64,
 }
 
@@ -95,25 +95,11 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
                 seconds: started.elapsed().as_secs_f64(),
             })
         },
-        |partitions| {
-            let mut summary = FunnelSummary::default();
-            for stats in partitions.values() {
-                for (source, (domain, funnel)) in &stats.sources {
-                    summary.add(source, domain, funnel);
-                }
-            }
-            summary
-        },
+        |partitions| FunnelSummary::from_partitions(partitions.values().map(|p| &p.sources)),
     )?;
     Ok(match finished {
         Err(up_to_date) => up_to_date,
-        Ok(finished) => {
-            let summary = finished.record.summary.clone().unwrap_or_default();
-            StageOutcome::Ran {
-                fingerprint: record_fingerprint(&finished.record),
-                summary: summary_line(&summary, finished.record.seconds, finished.resumed),
-            }
-        }
+        Ok(finished) => finished.outcome(summary_line),
     })
 }
 

@@ -167,18 +167,14 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     json.push(b'\n');
     write_atomic(&stage_dir.join(PLAN_FILE), &json)
         .with_context(|| format!("cannot write {}", stage_dir.display()))?;
-    let record = MixRecord {
-        stage: "mix".to_owned(),
-        format_version: FORMAT_VERSION,
-        status: StageStatus::Complete,
+    let record = MixRecord::complete(
+        "mix",
         config_fingerprint,
         input_fingerprint,
-        inputs: Vec::new(),
-        partitions_total: 0,
-        partitions_done: BTreeMap::new(),
-        summary: Some(summary.clone()),
-        seconds: started.elapsed().as_secs_f64(),
-    };
+        Vec::new(),
+        summary.clone(),
+        started.elapsed().as_secs_f64(),
+    );
     record
         .write(&stage_dir)
         .with_context(|| format!("cannot write {}", stage_dir.display()))?;

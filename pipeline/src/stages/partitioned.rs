@@ -39,6 +39,19 @@ pub struct Finished<P, S> {
     pub resumed: usize,
 }
 
+impl<P, S: Default> Finished<P, S> {
+    /// How the stage ran, with its one-line summary made by `line(summary, seconds,
+    /// partitions resumed)`.
+    pub fn outcome(&self, line: impl FnOnce(&S, f64, usize) -> String) -> StageOutcome {
+        let default = S::default();
+        let summary = self.record.summary.as_ref().unwrap_or(&default);
+        StageOutcome::Ran {
+            fingerprint: record_fingerprint(&self.record),
+            summary: line(summary, self.record.seconds, self.resumed),
+        }
+    }
+}
+
 /// The fingerprint downstream stages take as their input fingerprint.
 pub fn record_fingerprint<P, S>(record: &StageRecord<P, S>) -> String {
     fingerprint_config(&(&record.config_fingerprint, &record.input_fingerprint))

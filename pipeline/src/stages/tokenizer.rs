@@ -27,7 +27,7 @@ use crate::job::ResolvedJob;
 use crate::job::spec::TokenizerSection;
 use crate::progress::human_bytes;
 use crate::run::fingerprint::{InputFile, fingerprint_config, hex_digest};
-use crate::run::stage_record::{FORMAT_VERSION, StageRecord, StageStatus};
+use crate::run::stage_record::{FORMAT_VERSION, StageRecord};
 use crate::stages::partitioned::record_fingerprint;
 
 /// The tokenizer's file inside the stage directory.
@@ -189,18 +189,14 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         eos_id: tokenizer.eos_id(),
         sample,
     };
-    let record = TokenizerRecord {
-        stage: "tokenizer".to_owned(),
-        format_version: FORMAT_VERSION,
-        status: StageStatus::Complete,
+    let record = TokenizerRecord::complete(
+        "tokenizer",
         config_fingerprint,
         input_fingerprint,
         inputs,
-        partitions_total: 0,
-        partitions_done: BTreeMap::new(),
-        summary: Some(summary.clone()),
-        seconds: started.elapsed().as_secs_f64(),
-    };
+        summary.clone(),
+        started.elapsed().as_secs_f64(),
+    );
     record
         .write(&stage_dir)
         .with_context(|| format!("cannot write {}", stage_dir.display()))?;

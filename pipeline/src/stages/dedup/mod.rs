@@ -32,7 +32,7 @@ use super::{StageContext, StageOutcome};
 use crate::job::{DedupScope, ResolvedJob};
 use crate::progress::human_bytes;
 use crate::run::fingerprint::fingerprint_config;
-use crate::run::funnel::{Funnel, FunnelSummary};
+use crate::run::funnel::{FunnelSummary, SourceFunnels};
 use crate::run::stage_record::{FORMAT_VERSION, StageRecord, partition_key};
 
 /// Statistics of one written part.
@@ -41,7 +41,7 @@ pub struct DedupPartitionStats {
     pub part: String,
     pub removed: Option<String>,
     /// Funnel per source of the documents in this part (with the source's domain).
-    pub sources: BTreeMap<String, (String, Funnel)>,
+    pub sources: SourceFunnels,
     pub seconds: f64,
 }
 
@@ -140,12 +140,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             })
         },
         |partitions| {
-            let mut funnel = FunnelSummary::default();
-            for stats in partitions.values() {
-                for (source, (domain, f)) in &stats.sources {
-                    funnel.add(source, domain, f);
-                }
-            }
+            let funnel = FunnelSummary::from_partitions(partitions.values().map(|p| &p.sources));
             DedupSummary {
                 funnel,
                 dedup: stats,
@@ -155,13 +150,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     )?;
     Ok(match finished {
         Err(up_to_date) => up_to_date,
-        Ok(finished) => {
-            let summary = finished.record.summary.clone().unwrap_or_default();
-            StageOutcome::Ran {
-                fingerprint: record_fingerprint(&finished.record),
-                summary: summary_line(&summary, finished.record.seconds, finished.resumed),
-            }
-        }
+        Ok(finished) => finished.outcome(summary_line),
     })
 }
 

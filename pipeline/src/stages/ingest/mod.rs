@@ -15,7 +15,7 @@ pub use partition::generated_id;
 use partition::{IngestPartition, PartitionContext, ingest_partition};
 pub use stats::{IngestCounts, IngestPartitionStats, IngestSummary};
 
-use super::partitioned::{PartitionPlan, PartitionStats, record_fingerprint, run_partitioned};
+use super::partitioned::{PartitionPlan, PartitionStats, run_partitioned};
 use super::{StageContext, StageOutcome};
 use crate::progress::human_bytes;
 use crate::run::fingerprint::{InputFile, fingerprint_config, fingerprint_inputs};
@@ -117,18 +117,7 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     )?;
     Ok(match finished {
         Err(up_to_date) => up_to_date,
-        Ok(finished) => StageOutcome::Ran {
-            fingerprint: record_fingerprint(&finished.record),
-            summary: summary_line(
-                finished
-                    .record
-                    .summary
-                    .as_ref()
-                    .unwrap_or(&IngestSummary::default()),
-                finished.record.seconds,
-                finished.resumed,
-            ),
-        },
+        Ok(finished) => finished.outcome(summary_line),
     })
 }
 
