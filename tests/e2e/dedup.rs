@@ -59,20 +59,7 @@ fn removal(
 }
 
 fn run_finance(threads: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let out = tempfile::tempdir().unwrap();
-    let job = repo_root().join("jobs/finance.toml");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.path().to_str().unwrap(),
-        "--threads",
-        threads,
-        "--until",
-        "dedup",
-    ]);
-    let run_dir = out.path().join("finance");
-    (out, run_dir)
+    run_finance_job(&["--threads", threads, "--until", "dedup"])
 }
 
 #[test]

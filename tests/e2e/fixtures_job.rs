@@ -6,18 +6,7 @@ use std::collections::BTreeMap;
 use crate::support::*;
 
 fn run_finance(threads: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let out = tempfile::tempdir().unwrap();
-    let job = repo_root().join("jobs/finance.toml");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.path().to_str().unwrap(),
-        "--threads",
-        threads,
-    ]);
-    let run_dir = out.path().join("finance");
-    (out, run_dir)
+    run_finance_job(&["--threads", threads])
 }
 
 #[test]

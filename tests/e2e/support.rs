@@ -154,3 +154,21 @@ pub fn utf8_column(batch: &arrow::array::RecordBatch, name: &str) -> arrow::arra
         .as_string::<i32>()
         .clone()
 }
+
+/// Runs `jobs/finance.toml` into a fresh temporary directory with `extra` arguments;
+/// returns the directory (kept alive by the caller) and the run directory in it.
+pub fn run_finance_job(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let out = tempfile::tempdir().unwrap();
+    let job = repo_root().join("jobs/finance.toml");
+    let mut args = vec![
+        "run",
+        job.to_str().unwrap(),
+        "--output-dir",
+        out.path().to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    run_ok(&args);
+    let run_dir = out.path().join("finance");
+    (out, run_dir)
+}

@@ -125,16 +125,7 @@ fn realised_shares(
 
 #[test]
 fn fixtures_tokenizer_counts_and_mix() {
-    let out = tempfile::tempdir().unwrap();
-    let job = repo_root().join("jobs/finance.toml");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.path().to_str().unwrap(),
-        "--quiet",
-    ]);
-    let run_dir = out.path().join("finance");
+    let (_out, run_dir) = run_finance_job(&[]);
 
     // The trained tokenizer reloads and encodes every surviving document to the ids stored.
     let tokenizer_file = run_dir.join("tokenizer/tokenizer.json");
@@ -529,16 +520,7 @@ fn changed_tokenizer_reruns_count_and_mix_only() {
 /// per source; only the filter's line removal (C4) takes tokens out of kept documents.
 #[test]
 fn every_stage_records_the_tokens_it_kept_and_dropped() {
-    let out = tempfile::tempdir().unwrap();
-    let job = repo_root().join("jobs/finance.toml");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.path().to_str().unwrap(),
-        "--quiet",
-    ]);
-    let run = out.path().join("finance");
+    let (_out, run) = run_finance_job(&[]);
     let tokens = |stage: &str| stage_record(&run.join(stage))["tokens"].clone();
     let (ingest, filter, dedup) = (tokens("01-ingest"), tokens("02-filter"), tokens("03-dedup"));
     let count = stage_record(&run.join("04-count"))["summary"]["total"]["tokens"].clone();
