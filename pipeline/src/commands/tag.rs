@@ -15,12 +15,11 @@ use arrow::datatypes::{Field, Schema, SchemaRef};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
+use super::inputs::for_each_raw_document;
 use crate::filtering::chain::prefixed_signals;
 use crate::filtering::{ChainOutcome, FilterChain, FilterName, FilterSection};
+use crate::ingest::RawDocument;
 use crate::ingest::fields::FieldMap;
-use crate::ingest::jsonl::JsonlReader;
-use crate::ingest::parquet::ParquetReader;
-use crate::ingest::{RawDocument, ReadItem};
 use crate::job::load_job;
 use crate::run::part_writer::PartWriter;
 
@@ -93,8 +92,6 @@ pub fn run(args: TagArgs) -> Result<()> {
     let mut documents = 0u64;
     let mut kept_by: BTreeMap<FilterName, u64> = BTreeMap::new();
     for input in &args.inputs {
-        let name = input.display().to_string();
-        let reader = open_input(input, &fields)?;
         let mut batch: Vec<(String, RawDocument)> = Vec::with_capacity(BATCH_DOCS);
         let mut flush =
             |batch: &mut Vec<(String, RawDocument)>, sink: &mut TagSink| -> Result<()> {
@@ -114,29 +111,13 @@ pub fn run(args: TagArgs) -> Result<()> {
                 batch.clear();
                 Ok(())
             };
-        for item in reader {
-            match item {
-                ReadItem::Document { document, position } => {
-                    let id = document
-                        .id
-                        .clone()
-                        .unwrap_or_else(|| format!("{name}:{position}"));
-                    batch.push((id, document));
-                    if batch.len() == BATCH_DOCS {
-                        flush(&mut batch, &mut sink)?;
-                    }
-                }
-                ReadItem::Skipped(skipped) if skipped.reason.is_damage() => {
-                    tracing::warn!(
-                        "{name}: {}: {}: {}",
-                        skipped.position,
-                        skipped.reason,
-                        skipped.detail
-                    );
-                }
-                ReadItem::Skipped(_) => {}
+        for_each_raw_document(input, fields.clone(), |id, document| {
+            batch.push((id, document));
+            if batch.len() == BATCH_DOCS {
+                flush(&mut batch, &mut sink)?;
             }
-        }
+            Ok(())
+        })?;
         flush(&mut batch, &mut sink)?;
     }
     sink.finish()?;
@@ -184,23 +165,6 @@ fn default_section(requested: &[FilterName]) -> Result<FilterSection> {
         }
     }
     Ok(section)
-}
-
-fn open_input(path: &Path, fields: &FieldMap) -> Result<Box<dyn Iterator<Item = ReadItem>>> {
-    let is_parquet = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    Ok(if is_parquet {
-        Box::new(
-            ParquetReader::open(path, fields.clone())
-                .with_context(|| format!("cannot read {}", path.display()))?,
-        )
-    } else {
-        Box::new(
-            JsonlReader::open(path, fields.clone())
-                .with_context(|| format!("cannot read {}", path.display()))?,
-        )
-    })
 }
 
 /// Where tags go: Parquet with a decision column and a signals map per filter, or JSONL
