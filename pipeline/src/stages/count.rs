@@ -111,19 +111,14 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         )),
         input_fingerprint: upstream.fingerprint.clone(),
         inputs: Vec::new(),
-        partitions: upstream.parts.iter().map(|(index, _)| *index).collect(),
+        partitions: upstream.partitions(),
     };
-    let parts: BTreeMap<usize, &std::path::Path> = upstream
-        .parts
-        .iter()
-        .map(|(i, p)| (*i, p.as_path()))
-        .collect();
     let finished = run_partitioned(
         context,
         plan,
         |partition, progress| {
             let started = Instant::now();
-            let input = parts[&partition];
+            let input = upstream.part(partition)?;
             let part = format!("part-{}.parquet", partition_key(partition));
             let sources = count_part(
                 &tokenizer,

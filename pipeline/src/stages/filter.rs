@@ -60,13 +60,8 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         config_fingerprint: fingerprint_config(&(FORMAT_VERSION, &job.filter, &list_files)),
         input_fingerprint: upstream.fingerprint.clone(),
         inputs: list_files,
-        partitions: upstream.parts.iter().map(|(index, _)| *index).collect(),
+        partitions: upstream.partitions(),
     };
-    let parts: BTreeMap<usize, &std::path::Path> = upstream
-        .parts
-        .iter()
-        .map(|(i, p)| (*i, p.as_path()))
-        .collect();
     let write_rejected = job.filter.write_rejected();
     if write_rejected {
         std::fs::create_dir_all(stage_dir.join("rejected"))?;
@@ -76,7 +71,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         plan,
         |partition, progress| {
             let started = Instant::now();
-            let input = parts[&partition];
+            let input = upstream.part(partition)?;
             let part = format!("part-{}.parquet", partition_key(partition));
             let rejected = write_rejected.then(|| format!("rejected/{part}"));
             let sources = filter_part(

@@ -19,6 +19,20 @@ pub struct Upstream {
 }
 
 impl Upstream {
+    /// The partition indices, in order: a downstream stage has the same partitions.
+    pub fn partitions(&self) -> Vec<usize> {
+        self.parts.iter().map(|(index, _)| *index).collect()
+    }
+
+    /// The part file of a partition.
+    pub fn part(&self, index: usize) -> Result<&Path> {
+        self.parts
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, path)| path.as_path())
+            .with_context(|| format!("{} has no partition {index}", self.dir.display()))
+    }
+
     /// Reads the record of a complete stage. Every partition's statistics name its part
     /// in a `part` field.
     pub fn read(dir: &Path) -> Result<Upstream> {

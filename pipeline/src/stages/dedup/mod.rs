@@ -74,7 +74,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         config_fingerprint: fingerprint_config(&(FORMAT_VERSION, section, &sources)),
         input_fingerprint: upstream.fingerprint.clone(),
         inputs: Vec::new(),
-        partitions: upstream.parts.iter().map(|(index, _)| *index).collect(),
+        partitions: upstream.partitions(),
     };
     // The index is built only when there is something to write.
     if !context.force
