@@ -159,7 +159,14 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         Err(up_to_date) => up_to_date,
         Ok(finished) => {
             if job.tokenizer.count_funnel {
-                super::funnel_tokens::annotate(context, &tokenizer)
+                let counted: BTreeMap<String, u64> = finished
+                    .record
+                    .summary
+                    .iter()
+                    .flat_map(|summary| &summary.by_source)
+                    .map(|(source, counts)| (source.clone(), counts.counts.tokens))
+                    .collect();
+                super::funnel_tokens::annotate(context, &tokenizer, &counted)
                     .context("cannot count the tokens of the earlier stages")?;
             }
             finished.outcome(summary_line)

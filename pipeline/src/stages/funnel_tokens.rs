@@ -56,21 +56,33 @@ impl StageTokens {
     }
 }
 
-/// Counts and records the tokens of every document stage before `count`.
-pub fn annotate(context: &StageContext<'_>, tokenizer: &BpeTokenizer) -> Result<()> {
+/// Counts and records the tokens of every document stage before `count`. `counted` is
+/// what the count stage found per source in its input, the last of these stages' output,
+/// which is not encoded a second time.
+pub fn annotate(
+    context: &StageContext<'_>,
+    tokenizer: &BpeTokenizer,
+    counted: &BTreeMap<String, u64>,
+) -> Result<()> {
+    let stages: Vec<Stage> = [Stage::Ingest, Stage::Filter, Stage::Dedup]
+        .into_iter()
+        .filter(|stage| stage.is_enabled(context.job))
+        .collect();
     let mut previous: Option<PathBuf> = None;
-    for stage in [Stage::Ingest, Stage::Filter, Stage::Dedup] {
-        if !stage.is_enabled(context.job) {
-            continue;
-        }
+    for (position, stage) in stages.iter().enumerate() {
+        let is_last = position + 1 == stages.len();
         let dir = context.stage_dir(stage.name());
         let upstream = Upstream::read(&dir)?;
         let tokens = context.pool.install(|| -> Result<StageTokens> {
-            let counted: Vec<StageTokens> = upstream
+            let per_part: Vec<StageTokens> = upstream
                 .parts
                 .par_iter()
                 .map(|(index, part)| {
-                    let mut tokens = output_tokens(tokenizer, part)?;
+                    let mut tokens = if is_last {
+                        StageTokens::default()
+                    } else {
+                        output_tokens(tokenizer, part)?
+                    };
                     let rejected = dir.join("rejected").join(part_name(part));
                     if rejected.is_file() {
                         tokens = tokens.merge(rejected_tokens(tokenizer, &rejected)?);
@@ -83,9 +95,15 @@ pub fn annotate(context: &StageContext<'_>, tokenizer: &BpeTokenizer) -> Result<
                     Ok(tokens)
                 })
                 .collect::<Result<_>>()?;
-            Ok(counted
-                .into_iter()
-                .fold(StageTokens::default(), StageTokens::merge))
+            let start = if is_last {
+                StageTokens {
+                    output: counted.clone(),
+                    dropped: BTreeMap::new(),
+                }
+            } else {
+                StageTokens::default()
+            };
+            Ok(per_part.into_iter().fold(start, StageTokens::merge))
         })?;
         write_tokens(&dir, &tokens)?;
         previous = Some(dir);
