@@ -40,6 +40,17 @@ pub enum Command {
     TrainTokenizer(commands::train_tokenizer::TrainTokenizerArgs),
     /// Count tokens per document of JSONL or Parquet files with a tokenizer.json.
     Count(commands::count::CountArgs),
+    /// Re-read every shard of a run and check it against `shards/manifest.json`: sizes,
+    /// checksums, schema, sequence lengths, counts and that every id is in the vocabulary.
+    /// Exits non-zero on any mismatch.
+    Verify(commands::verify::VerifyArgs),
+    /// Write a run's report (report.json, report.md, report.html: funnel, drop reasons,
+    /// dedup, mix, budget, timing), of a finished or partial run; compare two runs.
+    Report(commands::report::ReportArgs),
+    /// Run SQL over a run directory with DataFusion: every stage's Parquet output is a
+    /// table named after the stage, with `rejected`, `removed`, `drops`, `selection` and
+    /// `shards`.
+    Query(commands::query::QueryArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -51,5 +62,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Budget(args) => commands::budget::run(args),
         Command::TrainTokenizer(args) => commands::train_tokenizer::run(args),
         Command::Count(args) => commands::count::run(args),
+        Command::Verify(args) => commands::verify::run(args),
+        Command::Report(args) => commands::report::run(args),
+        Command::Query(args) => commands::query::run(args),
     }
 }

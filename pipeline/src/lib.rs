@@ -10,6 +10,7 @@ pub mod filtering;
 pub mod ingest;
 pub mod job;
 pub mod progress;
+pub mod report;
 pub mod run;
 pub mod runner;
 pub mod stages;

@@ -6,7 +6,7 @@ use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
 use crate::stages::upstream::Upstream;
 use crate::stages::{
-    Stage, StageContext, StageOutcome, count, dedup, filter, ingest, mix, tokenizer,
+    Stage, StageContext, StageOutcome, count, dedup, filter, ingest, mix, shard, tokenizer,
 };
 
 /// The file in the run directory that records the resolved job.
@@ -76,6 +76,7 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
                 read_upstream(upstream_dir.as_deref()).and_then(|up| count::run(&context, &up))
             }
             Stage::Mix => mix::run(&context),
+            Stage::Shard => shard::run(&context),
         }
         .with_context(|| format!("stage {} failed", stage.name()))?;
         if stage.produces_documents() {

@@ -50,5 +50,14 @@ pub fn run(args: RunArgs) -> Result<()> {
         eprintln!("{:>10}  {line}", report.stage.name());
     }
     eprintln!("{:>10}  {}", "run", job.run_dir.display());
+    // The report is derived from the run directory: failing to write it loses nothing.
+    match crate::report::write_reports(&job.run_dir) {
+        Ok(_) => eprintln!(
+            "{:>10}  {}",
+            "report",
+            job.run_dir.join(crate::report::REPORT_HTML).display()
+        ),
+        Err(error) => eprintln!("warning: cannot write the report: {error:#}"),
+    }
     Ok(())
 }

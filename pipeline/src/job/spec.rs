@@ -223,13 +223,26 @@ impl Default for MixSection {
     }
 }
 
-/// `[shard]`: packed sequences for the trainer.
+/// `[shard]`: packed, shuffled sequences for the trainer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ShardSection {
+    /// Tokens per packed sequence.
     pub seq_len: usize,
-    /// Target size of one shard file in bytes.
+    /// Target size of one shard file in bytes (of token ids); shards hold equal numbers of
+    /// sequences.
     pub shard_bytes: u64,
+    /// What happens to the tokens after the last full sequence.
+    pub remainder: Remainder,
+    /// The end-of-text token that separates documents; by default the tokenizer's
+    /// (`<|endoftext|>`, `</s>`, ...).
+    pub eos_token: Option<String>,
+    /// Memory the shuffle may hold at once, in MiB: the corpus is spread over as many
+    /// buckets on disk as this needs.
+    pub memory_mb: u64,
+    /// Also write the shards as a Megatron-LM indexed dataset (`megatron/data.bin`,
+    /// `data.idx`).
+    pub megatron: bool,
 }
 
 impl Default for ShardSection {
@@ -237,6 +250,21 @@ impl Default for ShardSection {
         ShardSection {
             seq_len: 2048,
             shard_bytes: 256 << 20,
+            remainder: Remainder::Drop,
+            eos_token: None,
+            memory_mb: 1024,
+            megatron: false,
         }
     }
+}
+
+/// The tokens that do not fill a last sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remainder {
+    /// Left out (counted in the manifest as `dropped_tokens`).
+    Drop,
+    /// Kept in a last sequence padded with the end-of-text token; an `attention_mask`
+    /// column marks the real tokens.
+    Pad,
 }

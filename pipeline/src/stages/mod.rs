@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod mix;
 pub mod partitioned;
 pub mod parts;
+pub mod shard;
 pub mod tokenizer;
 pub mod upstream;
 
@@ -35,16 +36,20 @@ pub enum Stage {
     /// Plan the per-domain token shares and the budget; select document copies (a reduce
     /// step).
     Mix,
+    /// Pack the selected copies into fixed-length sequences, shuffle them on disk, and
+    /// write Arrow shards with a manifest (a reduce step).
+    Shard,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [
+    pub const ALL: [Stage; 7] = [
         Stage::Ingest,
         Stage::Filter,
         Stage::Dedup,
         Stage::Tokenizer,
         Stage::Count,
         Stage::Mix,
+        Stage::Shard,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +60,7 @@ impl Stage {
             Stage::Tokenizer => "tokenizer",
             Stage::Count => "count",
             Stage::Mix => "mix",
+            Stage::Shard => "shard",
         }
     }
 
@@ -67,13 +73,14 @@ impl Stage {
             Stage::Tokenizer => "tokenizer",
             Stage::Count => "04-count",
             Stage::Mix => "05-mix",
+            Stage::Shard => "shards",
         }
     }
 
     /// Whether the stage writes document parts that the next document stage reads (the
     /// tokenizer and the mix plan are side outputs).
     pub fn produces_documents(self) -> bool {
-        !matches!(self, Stage::Tokenizer | Stage::Mix)
+        !matches!(self, Stage::Tokenizer | Stage::Mix | Stage::Shard)
     }
 
     /// Whether the job asks for this stage (a stage without configuration is skipped).
@@ -84,6 +91,7 @@ impl Stage {
             Stage::Dedup => job.dedup.is_enabled(),
             Stage::Tokenizer | Stage::Count => job.tokenizer.enabled,
             Stage::Mix => mix::is_enabled(job),
+            Stage::Shard => shard::is_enabled(job),
         }
     }
 }

@@ -1,0 +1,73 @@
+//! The run report: the funnel, drop reasons, dedup, tokenizer, mix, budget and timing of a
+//! run directory, written as `report.json` (every number), `report.md` and a
+//! self-contained `report.html` with charts.
+//!
+//! Everything is read from what the stages left in the run directory, so a report can be
+//! made at any time, of a finished, partial or older run, without the job file.
+
+mod charts;
+mod collect;
+mod compare;
+mod drops;
+mod funnel;
+mod html;
+mod job_file;
+mod layout;
+mod markdown;
+pub mod model;
+mod records;
+mod sections;
+pub mod tables;
+mod text;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+pub use collect::collect;
+pub use compare::compare_markdown;
+pub use model::Report;
+
+use crate::run::atomic::write_atomic;
+
+pub const REPORT_JSON: &str = "report.json";
+pub const REPORT_MARKDOWN: &str = "report.md";
+pub const REPORT_HTML: &str = "report.html";
+/// Written into the first run directory by `curate report A --compare B`.
+pub const COMPARE_MARKDOWN: &str = "compare.md";
+
+/// The three renderings of a report.
+pub struct Rendered {
+    pub json: String,
+    pub markdown: String,
+    pub html: String,
+}
+
+/// Renders a report as JSON, Markdown and HTML.
+pub fn render(report: &Report) -> Result<Rendered> {
+    let mut json = serde_json::to_string_pretty(report).context("cannot write the report")?;
+    json.push('\n');
+    let blocks = layout::layout(report);
+    Ok(Rendered {
+        json,
+        markdown: markdown::render(&blocks),
+        html: html::render(&blocks, report)?,
+    })
+}
+
+/// Reads `run_dir` and writes `report.json`, `report.md` and `report.html` into it.
+pub fn write_reports(run_dir: &Path) -> Result<Report> {
+    let report = collect(run_dir)
+        .with_context(|| format!("cannot read the run in {}", run_dir.display()))?;
+    let rendered = render(&report)?;
+    for (name, text) in [
+        (REPORT_JSON, &rendered.json),
+        (REPORT_MARKDOWN, &rendered.markdown),
+        (REPORT_HTML, &rendered.html),
+    ] {
+        let path = run_dir.join(name);
+        write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,101 @@
+//! The shards as a Megatron-LM indexed dataset (`megatron/data.bin` + `data.idx`), the
+//! layout of `megatron.core.datasets.indexed_dataset`:
+//!
+//! - `data.bin`: the token ids of every sequence, back to back, little-endian `uint16`
+//!   when the vocabulary has fewer than 65,500 ids (as Megatron's preprocessing chooses),
+//!   `int32` otherwise;
+//! - `data.idx`: the header `MMIDIDX\0\0`, version (`u64` 1), the dtype code (`u8`: 8 for
+//!   uint16, 4 for int32), the sequence count (`u64`), the document count (`u64`), then the
+//!   sequence lengths (`i32` each), the byte offset of each sequence in `data.bin` (`i64`
+//!   each) and the document boundaries (`i64` each: 0, then the index after each document).
+//!
+//! Each packed sequence is written as one sequence and one document, in shard order, so a
+//! Megatron `GPTDataset` with the same sequence length reads the same samples.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::UInt32Type;
+use arrow::ipc::reader::StreamReader;
+
+use super::manifest::Manifest;
+use crate::run::atomic::AtomicFile;
+
+/// The directory of the Megatron files inside the shard directory.
+pub const MEGATRON_DIR: &str = "megatron";
+const INDEX_HEADER: &[u8; 9] = b"MMIDIDX\x00\x00";
+const DTYPE_INT32: u8 = 4;
+const DTYPE_UINT16: u8 = 8;
+
+/// Writes `megatron/data.bin` and `megatron/data.idx` from the shards of `manifest`.
+pub fn write(shards_dir: &Path, manifest: &Manifest) -> Result<()> {
+    let dir = shards_dir.join(MEGATRON_DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let narrow = manifest.vocab_size < 65_500;
+    let item_bytes: i64 = if narrow { 2 } else { 4 };
+    let bin_path = dir.join("data.bin");
+    let mut bin_file = AtomicFile::create(&bin_path)
+        .with_context(|| format!("cannot create {}", bin_path.display()))?;
+    let mut bin = BufWriter::new(bin_file.try_clone_file()?);
+    let mut lengths: Vec<i32> = Vec::new();
+    for shard in &manifest.shards {
+        let path = shards_dir.join(&shard.file);
+        let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        for batch in StreamReader::try_new(BufReader::new(file), None)? {
+            let batch = batch.with_context(|| format!("cannot read {}", path.display()))?;
+            let ids = batch
+                .column_by_name("input_ids")
+                .and_then(|c| c.as_list_opt::<i32>())
+                .with_context(|| format!("{} has no input_ids", path.display()))?;
+            for row in 0..ids.len() {
+                let sequence = ids.value(row);
+                let values = sequence
+                    .as_primitive_opt::<UInt32Type>()
+                    .context("input_ids are not UInt32")?
+                    .values();
+                for &id in values.iter() {
+                    if narrow {
+                        bin.write_all(&(id as u16).to_le_bytes())?;
+                    } else {
+                        bin.write_all(&(id as i32).to_le_bytes())?;
+                    }
+                }
+                lengths.push(i32::try_from(values.len()).context("sequence too long")?);
+            }
+        }
+    }
+    bin.flush()?;
+    drop(bin);
+    bin_file
+        .commit()
+        .with_context(|| format!("cannot write {}", bin_path.display()))?;
+
+    let idx_path = dir.join("data.idx");
+    let mut idx_file = AtomicFile::create(&idx_path)
+        .with_context(|| format!("cannot create {}", idx_path.display()))?;
+    let mut idx = BufWriter::new(idx_file.try_clone_file()?);
+    idx.write_all(INDEX_HEADER)?;
+    idx.write_all(&1u64.to_le_bytes())?;
+    idx.write_all(&[if narrow { DTYPE_UINT16 } else { DTYPE_INT32 }])?;
+    idx.write_all(&(lengths.len() as u64).to_le_bytes())?;
+    idx.write_all(&(lengths.len() as u64 + 1).to_le_bytes())?;
+    for length in &lengths {
+        idx.write_all(&length.to_le_bytes())?;
+    }
+    let mut pointer: i64 = 0;
+    for length in &lengths {
+        idx.write_all(&pointer.to_le_bytes())?;
+        pointer += i64::from(*length) * item_bytes;
+    }
+    for document in 0..=lengths.len() as i64 {
+        idx.write_all(&document.to_le_bytes())?;
+    }
+    idx.flush()?;
+    drop(idx);
+    idx_file
+        .commit()
+        .with_context(|| format!("cannot write {}", idx_path.display()))
+}

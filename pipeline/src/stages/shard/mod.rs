@@ -1,0 +1,462 @@
+//! The shard stage: the mix stage's selection packed into fixed-length sequences,
+//! shuffled, and written as Arrow IPC stream shards a training job reads directly.
+//!
+//! The token ids come from the count stage's parts (documents are encoded once). The
+//! shuffle runs on disk in three passes, so memory is bounded by `[shard] memory_mb` and
+//! the shard size, never by the corpus:
+//!
+//! 1. **scatter** ([`scatter`]): every selected copy of a document is keyed by the seed and
+//!    spilled to the document bucket of its key;
+//! 2. **gather** ([`gather`]): buckets are read in order and sorted, documents packed in
+//!    that global order (each followed by the end-of-text token), and the i-th sequence
+//!    spilled to the shard of its permuted position ([`order`]);
+//! 3. **write** ([`write`]): each shard is written from its spills in position order, with
+//!    its xxh3 checksum.
+//!
+//! Then `manifest.json` and the HF `datasets` metadata are written, manifest last. The
+//! stage resumes after a crash in pass 3: shards already written (recorded in
+//! `_stage.json`) are kept, the others are written from the spills that are still there.
+
+pub mod columns;
+pub mod gather;
+pub mod manifest;
+pub mod megatron;
+pub mod order;
+pub mod pack;
+pub mod scatter;
+pub mod spill;
+pub mod write;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+use self::gather::{GatherPlan, Gathered, PackedTokens, gather};
+use self::manifest::{
+    MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, Manifest, ManifestMix, SourceMix,
+    TokenizerRef,
+};
+use self::order::SequencePermutation;
+use self::pack::sequences_for;
+use self::scatter::{ScatterPlan, Selection, scatter_part};
+use self::spill::flush_bytes;
+use self::write::{ShardFile, ShardSpec, write_shard};
+use super::count::CountRecord;
+use super::mix::{MixRecord, SELECTION_FILE};
+use super::partitioned::record_fingerprint;
+use super::tokenizer::{load_for_counting, run_tokenizer_path};
+use super::{Stage, StageContext, StageOutcome};
+use crate::job::spec::Remainder;
+use crate::progress::human_bytes;
+use crate::run::atomic::{remove_stale_temp_files, write_atomic};
+use crate::run::fingerprint::fingerprint_config;
+use crate::run::stage_record::{FORMAT_VERSION, StageRecord, StageStatus, partition_key};
+
+/// The spill directory inside the shard directory, removed when the stage completes.
+pub const WORK_DIR: &str = ".work";
+/// Written when pass 2 is done: what packing produced, so a resumed run skips passes 1-2.
+const GATHERED_FILE: &str = "gathered.json";
+
+/// The record of the shard stage: one entry per shard written, and the totals.
+pub type ShardRecord = StageRecord<ShardFile, ShardSummary>;
+
+/// The shard stage's totals in `_stage.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShardSummary {
+    pub sequences: u64,
+    pub tokens: u64,
+    pub shards: usize,
+    pub seq_len: usize,
+    pub text_tokens: u64,
+    pub padding_tokens: u64,
+    pub dropped_tokens: u64,
+    pub bytes: u64,
+    pub by_domain: BTreeMap<String, PackedTokens>,
+    pub by_source: BTreeMap<String, SourceMix>,
+}
+
+/// Pass 2's result with the layout it was made for, kept in the work directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct GatheredFile {
+    sequences: u64,
+    rows_per_shard: u64,
+    shards: usize,
+    by_domain: BTreeMap<String, PackedTokens>,
+    by_source: BTreeMap<String, PackedTokens>,
+    eos_tokens: u64,
+    padding_tokens: u64,
+    dropped_tokens: u64,
+}
+
+/// Whether a job writes shards: whenever it plans a mix.
+pub fn is_enabled(job: &crate::job::ResolvedJob) -> bool {
+    super::mix::is_enabled(job)
+}
+
+pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
+    let job = context.job;
+    let section = &job.shard;
+    let stage_dir = context.stage_dir("shard");
+    let work_dir = stage_dir.join(WORK_DIR);
+    let count_dir = context.stage_dir("count");
+    let mix_dir = context.stage_dir("mix");
+    let counts = CountRecord::read(&count_dir)
+        .filter(|r| r.status == StageStatus::Complete)
+        .with_context(|| format!("{} holds no complete count stage", count_dir.display()))?;
+    let mix = MixRecord::read(&mix_dir)
+        .filter(|r| r.status == StageStatus::Complete)
+        .with_context(|| format!("{} holds no complete mix stage", mix_dir.display()))?;
+
+    let tokenizer_path = run_tokenizer_path(job);
+    let tokenizer_bytes = std::fs::read(&tokenizer_path)
+        .with_context(|| format!("cannot read {}", tokenizer_path.display()))?;
+    let mut tokenizer = load_for_counting(&tokenizer_path)?;
+    if let Some(token) = &section.eos_token {
+        tokenizer = tokenizer
+            .with_eos(token)
+            .with_context(|| format!("[shard] eos_token {token:?} is not in the tokenizer"))?;
+    }
+    let (Some(eos_id), Some(eos_token)) = (tokenizer.eos_id(), tokenizer.eos_token()) else {
+        bail!(
+            "{} has no end-of-text token to separate documents; add one to \
+             [tokenizer] special_tokens or name it with [shard] eos_token",
+            tokenizer_path.display()
+        );
+    };
+    let eos_token = eos_token.to_owned();
+
+    let config_fingerprint = fingerprint_config(&(FORMAT_VERSION, section, job.seed));
+    let input_fingerprint = fingerprint_config(&(
+        record_fingerprint(&counts),
+        record_fingerprint(&mix),
+        format!("{:016x}", xxh3_64(&tokenizer_bytes)),
+    ));
+    let previous = ShardRecord::read(&stage_dir);
+    if !context.force
+        && let Some(record) = &previous
+        && record.is_complete_for(&config_fingerprint, &input_fingerprint)
+        && stage_dir.join(MANIFEST_FILE).is_file()
+    {
+        return Ok(StageOutcome::UpToDate {
+            fingerprint: record_fingerprint(record),
+        });
+    }
+    let started = Instant::now();
+    // A run interrupted in pass 3 with this configuration keeps its spills and shards.
+    let resumable = !context.force
+        && previous
+            .as_ref()
+            .is_some_and(|r| r.matches(&config_fingerprint, &input_fingerprint))
+        && work_dir.join(GATHERED_FILE).is_file();
+    let mut done: BTreeMap<String, ShardFile> = BTreeMap::new();
+    if resumable && let Some(record) = previous {
+        done = record
+            .partitions_done
+            .into_iter()
+            .filter(|(_, shard)| stage_dir.join(&shard.file).is_file())
+            .collect();
+    } else {
+        clear_stage_dir(&stage_dir)?;
+    }
+    std::fs::create_dir_all(&work_dir)
+        .with_context(|| format!("cannot create {}", work_dir.display()))?;
+    remove_stale_temp_files(&stage_dir)?;
+    remove_stale_temp_files(&work_dir)?;
+
+    let pad = section.remainder == Remainder::Pad;
+    let memory = section.memory_mb.max(16) << 20;
+    let gathered: GatheredFile = if resumable {
+        let path = work_dir.join(GATHERED_FILE);
+        serde_json::from_slice(&std::fs::read(&path)?)
+            .with_context(|| format!("{} is damaged", path.display()))?
+    } else {
+        let selection = Selection::read(&mix_dir.join(SELECTION_FILE))?;
+        let sequences = sequences_for(selection.packed_tokens, section.seq_len, pad);
+        let (rows_per_shard, shards) =
+            shard_layout(sequences, section.seq_len, section.shard_bytes);
+        let spill_bytes = selection.packed_tokens * 4 + selection.copies_total * 64;
+        let document_buckets = spill_bytes.div_ceil(memory / 2).max(1) as usize;
+        let parts: Vec<std::path::PathBuf> = counts
+            .partitions_done
+            .values()
+            .map(|p| count_dir.join(&p.part))
+            .collect();
+        let threads = context.pool.current_num_threads();
+        let scatter_plan = ScatterPlan {
+            work_dir: &work_dir,
+            buckets: document_buckets,
+            flush_bytes: flush_bytes(memory / 2, document_buckets * threads),
+            seed: job.seed,
+            selection: &selection,
+        };
+        let scattered: Vec<_> = context.pool.install(|| {
+            parts
+                .par_iter()
+                .enumerate()
+                .map(|(index, part)| scatter_part(&scatter_plan, index, part))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        let copies: u64 = scattered.iter().map(|s| s.copies).sum();
+        if copies != selection.copies_total {
+            bail!(
+                "the mix selection names {} document copies but the count parts hold {copies} \
+                 of them; rerun with --force mix",
+                selection.copies_total
+            );
+        }
+        let permutation = SequencePermutation::new(sequences, job.seed);
+        let gathered = gather(&GatherPlan {
+            work_dir: &work_dir,
+            document_buckets,
+            seq_len: section.seq_len,
+            eos: eos_id,
+            pad,
+            permutation: &permutation,
+            rows_per_shard,
+            shards,
+            flush_bytes: flush_bytes(memory / 2, shards),
+        })?;
+        let file = gathered_file(gathered, rows_per_shard, shards);
+        for bucket in 0..document_buckets {
+            for path in spill::spill_files(&work_dir, &scatter::bucket_prefix(bucket))? {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+        write_atomic(&work_dir.join(GATHERED_FILE), &serde_json::to_vec(&file)?)?;
+        file
+    };
+
+    let mut record = ShardRecord {
+        stage: "shard".to_owned(),
+        format_version: FORMAT_VERSION,
+        status: StageStatus::Running,
+        config_fingerprint,
+        input_fingerprint,
+        inputs: Vec::new(),
+        partitions_total: gathered.shards,
+        partitions_done: done,
+        summary: None,
+        seconds: 0.0,
+    };
+    record.write(&stage_dir)?;
+    write_shards(context, &mut record, &gathered, &work_dir, &stage_dir, pad)?;
+
+    let shards: Vec<ShardFile> = record.partitions_done.values().cloned().collect();
+    let text_tokens: u64 = gathered.by_domain.values().map(|t| t.tokens).sum();
+    let by_source: BTreeMap<String, SourceMix> = gathered
+        .by_source
+        .iter()
+        .map(|(name, t)| {
+            let domain = job
+                .sources
+                .iter()
+                .find(|s| &s.name == name)
+                .map(|s| s.domain.clone())
+                .unwrap_or_default();
+            let mix = SourceMix {
+                domain,
+                tokens: t.tokens,
+                share: t.share,
+            };
+            (name.clone(), mix)
+        })
+        .collect();
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT.to_owned(),
+        format_version: MANIFEST_VERSION,
+        seq_len: section.seq_len,
+        eos_id,
+        eos_token,
+        vocab_size: tokenizer.vocab_size(),
+        tokenizer: TokenizerRef {
+            path: format!(
+                "../{}/{}",
+                Stage::Tokenizer.dir_name(),
+                super::tokenizer::TOKENIZER_FILE
+            ),
+            xxh3: format!("{:016x}", xxh3_64(&tokenizer_bytes)),
+        },
+        seed: job.seed,
+        job_fingerprint: record_fingerprint(&record),
+        remainder: section.remainder,
+        columns: columns::shard_schema(pad)
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect(),
+        sequences: gathered.sequences,
+        tokens: gathered.sequences * section.seq_len as u64,
+        text_tokens,
+        eos_tokens: gathered.eos_tokens,
+        padding_tokens: gathered.padding_tokens,
+        dropped_tokens: gathered.dropped_tokens,
+        mix: ManifestMix {
+            by_domain: gathered.by_domain.clone(),
+            by_source: by_source.clone(),
+        },
+        shards,
+    };
+    if section.megatron {
+        megatron::write(&stage_dir, &manifest)?;
+    }
+    manifest.write(&stage_dir)?;
+    std::fs::remove_dir_all(&work_dir)
+        .with_context(|| format!("cannot remove {}", work_dir.display()))?;
+
+    let summary = ShardSummary {
+        sequences: manifest.sequences,
+        tokens: manifest.tokens,
+        shards: manifest.shards.len(),
+        seq_len: manifest.seq_len,
+        text_tokens,
+        padding_tokens: manifest.padding_tokens,
+        dropped_tokens: manifest.dropped_tokens,
+        bytes: manifest.shards.iter().map(|s| s.bytes).sum(),
+        by_domain: manifest.mix.by_domain.clone(),
+        by_source,
+    };
+    record.seconds += started.elapsed().as_secs_f64();
+    record.status = StageStatus::Complete;
+    let line = summary_line(&summary, record.seconds);
+    record.summary = Some(summary);
+    record.write(&stage_dir)?;
+    Ok(StageOutcome::Ran {
+        fingerprint: record_fingerprint(&record),
+        summary: line,
+    })
+}
+
+/// Rows per shard and the number of shards: shards of at most `shard_bytes` of ids, all
+/// the same size but the last.
+fn shard_layout(sequences: u64, seq_len: usize, shard_bytes: u64) -> (u64, usize) {
+    if sequences == 0 {
+        return (1, 0);
+    }
+    let target = (shard_bytes / (4 * seq_len.max(1) as u64)).max(1);
+    let rows = sequences.div_ceil(sequences.div_ceil(target));
+    (rows, sequences.div_ceil(rows) as usize)
+}
+
+fn gathered_file(gathered: Gathered, rows_per_shard: u64, shards: usize) -> GatheredFile {
+    GatheredFile {
+        sequences: gathered.sequences,
+        rows_per_shard,
+        shards,
+        by_domain: gathered.by_domain,
+        by_source: gathered.by_source,
+        eos_tokens: gathered.eos_tokens,
+        padding_tokens: gathered.padding_tokens,
+        dropped_tokens: gathered.dropped_tokens,
+    }
+}
+
+/// Pass 3: every shard not yet written, as many at once as memory allows (a shard is held
+/// twice while its rows are put in order).
+fn write_shards(
+    context: &StageContext<'_>,
+    record: &mut ShardRecord,
+    gathered: &GatheredFile,
+    work_dir: &Path,
+    stage_dir: &Path,
+    pad: bool,
+) -> Result<()> {
+    let section = &context.job.shard;
+    let todo: Vec<usize> = (0..gathered.shards)
+        .filter(|s| !record.partitions_done.contains_key(&partition_key(*s)))
+        .collect();
+    let shard_memory = 2 * gathered.rows_per_shard * (4 * section.seq_len as u64 + 64);
+    let memory = section.memory_mb.max(16) << 20;
+    let at_once =
+        ((memory / shard_memory.max(1)) as usize).clamp(1, context.pool.current_num_threads());
+    for group in todo.chunks(at_once) {
+        let written: Vec<(usize, ShardFile)> = context.pool.install(|| {
+            group
+                .par_iter()
+                .map(|&index| {
+                    let first = index as u64 * gathered.rows_per_shard;
+                    let rows = gathered.rows_per_shard.min(gathered.sequences - first);
+                    let spec = ShardSpec {
+                        work_dir,
+                        shards_dir: stage_dir,
+                        index,
+                        shards: gathered.shards,
+                        first,
+                        rows,
+                        seq_len: section.seq_len,
+                        pad,
+                    };
+                    write_shard(&spec).map(|file| (index, file))
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        for (index, file) in written {
+            record.partitions_done.insert(partition_key(index), file);
+        }
+        record.write(stage_dir)?;
+        for &index in group {
+            for path in spill::spill_files(work_dir, &gather::shard_prefix(index))? {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes the output of an earlier run: shards, metadata and spills.
+fn clear_stage_dir(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        return std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()));
+    }
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry?.path();
+        let result = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        result.with_context(|| format!("cannot remove {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn summary_line(summary: &ShardSummary, seconds: f64) -> String {
+    let domains: Vec<String> = summary
+        .by_domain
+        .iter()
+        .map(|(d, t)| format!("{d} {}", curate_tokenizer::format::percent(t.share)))
+        .collect();
+    format!(
+        "{} sequences of {} tokens ({} tokens) in {} shards, {}: {} in {:.1}s",
+        curate_tokenizer::format::thousands(summary.sequences),
+        summary.seq_len,
+        curate_tokenizer::format::thousands(summary.tokens),
+        summary.shards,
+        human_bytes(summary.bytes),
+        domains.join(", "),
+        seconds
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_even_and_within_the_size() {
+        // 1000 sequences of 512 tokens (2 KiB each), 300 KiB per shard: 150 rows at most.
+        let (rows, shards) = shard_layout(1000, 512, 300 << 10);
+        assert_eq!((rows, shards), (143, 7));
+        assert!(rows * 2048 <= 300 << 10);
+        assert_eq!(shard_layout(0, 512, 1 << 20), (1, 0));
+        assert_eq!(shard_layout(5, 512, 1), (1, 5));
+        assert_eq!(shard_layout(5, 512, 1 << 30), (5, 1));
+    }
+}

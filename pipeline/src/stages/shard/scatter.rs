@@ -1,0 +1,253 @@
+//! Pass 1 of the shuffle: every selected copy of every counted document is keyed
+//! ([`copy_key`]) and written to the document bucket its key falls in. Each count part is
+//! scattered by one worker, so the spill files do not depend on the number of threads.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use arrow::array::{
+    ArrayBuilder, AsArray, ListBuilder, RecordBatch, StringBuilder, UInt32Builder, UInt64Builder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt32Type, UInt64Type};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use xxhash_rust::xxh3::xxh3_128;
+
+use super::order::{bucket_of, copy_key};
+use super::spill::write_spill;
+
+/// Copies per selected document, keyed by [`document_key`].
+#[derive(Debug, Default)]
+pub struct Selection {
+    copies: HashMap<u128, u32>,
+    /// Tokens of all copies with one end-of-text token each: what packing will place.
+    pub packed_tokens: u64,
+    pub copies_total: u64,
+}
+
+/// A document's identity in the selection: 16 bytes however long its id.
+pub fn document_key(source: &str, id: &str) -> u128 {
+    let mut bytes = Vec::with_capacity(source.len() + id.len() + 1);
+    bytes.extend_from_slice(source.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(id.as_bytes());
+    xxh3_128(&bytes)
+}
+
+impl Selection {
+    /// Reads the mix stage's `selection.parquet`.
+    pub fn read(path: &Path) -> Result<Selection> {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let mut selection = Selection::default();
+        for batch in reader {
+            let batch = batch.with_context(|| format!("cannot read {}", path.display()))?;
+            let column = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .with_context(|| format!("{} has no column `{name}`", path.display()))
+            };
+            let sources = column("source")?.as_string_opt::<i32>().context("source")?;
+            let ids = column("id")?.as_string_opt::<i32>().context("id")?;
+            let copies = column("copies")?
+                .as_primitive_opt::<UInt32Type>()
+                .context("copies")?;
+            let tokens = column("token_count")?
+                .as_primitive_opt::<UInt64Type>()
+                .context("token_count")?;
+            for row in 0..batch.num_rows() {
+                let n = copies.value(row);
+                let key = document_key(sources.value(row), ids.value(row));
+                if selection.copies.insert(key, n).is_some() {
+                    bail!(
+                        "{}: document {} of {} is listed twice",
+                        path.display(),
+                        ids.value(row),
+                        sources.value(row)
+                    );
+                }
+                selection.copies_total += u64::from(n);
+                selection.packed_tokens += u64::from(n) * (tokens.value(row) + 1);
+            }
+        }
+        Ok(selection)
+    }
+
+    pub fn copies(&self, source: &str, id: &str) -> u32 {
+        self.copies
+            .get(&document_key(source, id))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// The schema of a document spill file.
+pub fn document_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("key", DataType::UInt64, false),
+        Field::new("source", DataType::Utf8, false),
+        Field::new("domain", DataType::Utf8, false),
+        Field::new("id", DataType::Utf8, false),
+        Field::new(
+            "input_ids",
+            DataType::List(Arc::new(Field::new_list_field(DataType::UInt32, false))),
+            false,
+        ),
+    ]))
+}
+
+/// The spill file name prefix of a document bucket.
+pub fn bucket_prefix(bucket: usize) -> String {
+    format!("doc-b{bucket:05}-")
+}
+
+/// One bucket's documents waiting to be spilled.
+struct DocumentBuffer {
+    keys: UInt64Builder,
+    sources: StringBuilder,
+    domains: StringBuilder,
+    ids: StringBuilder,
+    tokens: ListBuilder<UInt32Builder>,
+    bytes: usize,
+    spills: usize,
+}
+
+impl DocumentBuffer {
+    fn new() -> Self {
+        DocumentBuffer {
+            keys: UInt64Builder::new(),
+            sources: StringBuilder::new(),
+            domains: StringBuilder::new(),
+            ids: StringBuilder::new(),
+            tokens: ListBuilder::new(UInt32Builder::new())
+                .with_field(Arc::new(Field::new_list_field(DataType::UInt32, false))),
+            bytes: 0,
+            spills: 0,
+        }
+    }
+
+    fn push(&mut self, key: u64, source: &str, domain: &str, id: &str, ids: &[u32]) {
+        self.keys.append_value(key);
+        self.sources.append_value(source);
+        self.domains.append_value(domain);
+        self.ids.append_value(id);
+        self.tokens.values().append_slice(ids);
+        self.tokens.append(true);
+        self.bytes += 4 * ids.len() + source.len() + domain.len() + id.len() + 24;
+    }
+
+    fn spill(&mut self, path: &Path) -> Result<()> {
+        if self.keys.len() == 0 {
+            return Ok(());
+        }
+        let batch = RecordBatch::try_new(
+            document_schema(),
+            vec![
+                Arc::new(self.keys.finish()),
+                Arc::new(self.sources.finish()),
+                Arc::new(self.domains.finish()),
+                Arc::new(self.ids.finish()),
+                Arc::new(self.tokens.finish()),
+            ],
+        )?;
+        write_spill(path, &batch)?;
+        self.bytes = 0;
+        self.spills += 1;
+        Ok(())
+    }
+}
+
+/// Where and how one part is scattered.
+pub struct ScatterPlan<'a> {
+    pub work_dir: &'a Path,
+    pub buckets: usize,
+    pub flush_bytes: usize,
+    pub seed: u64,
+    pub selection: &'a Selection,
+}
+
+/// Copies and tokens one part contributed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Scattered {
+    pub copies: u64,
+    pub packed_tokens: u64,
+}
+
+/// Scatters the selected copies of one count part into the document buckets.
+pub fn scatter_part(plan: &ScatterPlan<'_>, part_index: usize, part: &Path) -> Result<Scattered> {
+    let file = File::open(part).with_context(|| format!("cannot open {}", part.display()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("cannot read {}", part.display()))?;
+    let mask = ProjectionMask::columns(
+        builder.parquet_schema(),
+        ["id", "source", "domain", "input_ids"],
+    );
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(1024)
+        .build()
+        .with_context(|| format!("cannot read {}", part.display()))?;
+    let mut buffers: Vec<DocumentBuffer> =
+        (0..plan.buckets).map(|_| DocumentBuffer::new()).collect();
+    let spill_path = |bucket: usize, spill: usize| -> PathBuf {
+        plan.work_dir.join(format!(
+            "{}p{part_index:05}-c{spill:05}.arrow",
+            bucket_prefix(bucket)
+        ))
+    };
+    let mut scattered = Scattered::default();
+    for batch in reader {
+        let batch = batch.with_context(|| format!("cannot read {}", part.display()))?;
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .with_context(|| format!("{} has no column `{name}`", part.display()))
+        };
+        let ids = column("id")?
+            .as_string_opt::<i32>()
+            .context("id is not Utf8")?;
+        let sources = column("source")?
+            .as_string_opt::<i32>()
+            .context("source is not Utf8")?;
+        let domains = column("domain")?
+            .as_string_opt::<i32>()
+            .context("domain is not Utf8")?;
+        let tokens = column("input_ids")?
+            .as_list_opt::<i32>()
+            .context("input_ids is not a list")?;
+        for row in 0..batch.num_rows() {
+            let (source, id) = (sources.value(row), ids.value(row));
+            let copies = plan.selection.copies(source, id);
+            if copies == 0 {
+                continue;
+            }
+            let row_tokens = tokens.value(row);
+            let row_tokens = row_tokens
+                .as_primitive_opt::<UInt32Type>()
+                .context("input_ids are not UInt32")?;
+            let values = row_tokens.values();
+            for copy in 0..copies {
+                let key = copy_key(plan.seed, source, id, copy);
+                let bucket = bucket_of(key, plan.buckets);
+                let buffer = &mut buffers[bucket];
+                buffer.push(key, source, domains.value(row), id, values);
+                if buffer.bytes >= plan.flush_bytes {
+                    let spill = buffer.spills;
+                    buffer.spill(&spill_path(bucket, spill))?;
+                }
+            }
+            scattered.copies += u64::from(copies);
+            scattered.packed_tokens += u64::from(copies) * (values.len() as u64 + 1);
+        }
+    }
+    for (bucket, buffer) in buffers.iter_mut().enumerate() {
+        let spill = buffer.spills;
+        buffer.spill(&spill_path(bucket, spill))?;
+    }
+    Ok(scattered)
+}
