@@ -1,16 +1,24 @@
 //! MinHash signatures: shingle hashing, arithmetic permutations, band hashes.
 //!
 //! Each shingle (a word n-gram of the simplified text) is hashed once with xxh3-64 and
-//! reduced modulo the Mersenne prime `p = 2^61 - 1`; permutation `i` maps it to
-//! `(a_i * h + b_i) mod p`, with `a_i` in `[1, p)` and `b_i` in `[0, p)` drawn from a
-//! SplitMix64 stream seeded by the configured seed. The signature keeps, per permutation,
-//! the minimum over the document's shingles; each band of `rows` values is then hashed to
-//! one 64-bit band hash. Only the band hashes are stored per document.
+//! folded to 32 bits; a document's distinct shingle hashes are then permuted by every
+//! permutation `i` with the multiply-add-shift family
+//! `h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32`, with `a_i` and `b_i` drawn from a
+//! SplitMix64 stream seeded by the configured seed.
+//! For 32-bit `x` and uniform 64-bit `a`, `b` this family is strongly universal
+//! (Dietzfelbinger 1996), which is what the MinHash estimator needs, and it costs two
+//! 32-bit multiplies per value with no modulo, so the inner loop (one permutation over all
+//! of a document's shingles, keeping the minimum) runs in SIMD lanes; AVX2 is used when
+//! the CPU has it, with identical results either way. The signature keeps, per
+//! permutation, the minimum; each band of `rows` values is hashed to one 64-bit band hash.
+//! Only the band hashes are stored per document.
 //!
-//! The parameters are not numpy's (datatrove draws them from `RandomState(seed)`), so
-//! signatures are not bit-identical to datatrove's; the estimator is the same. datatrove
-//! multiplies in wrapping 64-bit arithmetic before the modulo; here the product is exact
-//! (128-bit), which keeps the permutations a true universal hash family.
+//! datatrove permutes 64-bit hashes modulo the Mersenne prime `2^61 - 1` with parameters
+//! from numpy's `RandomState(seed)`, so signatures are not bit-identical to datatrove's;
+//! the estimator (the probability that two documents share a minimum is their Jaccard
+//! similarity) is the same. Folding shingle hashes to 32 bits merges two distinct shingles
+//! of one document with probability about `n^2 / 2^33` for `n` shingles, which moves the
+//! Jaccard estimate by far less than its sampling error.
 //!
 //! A document with fewer words than the shingle size has no shingle and so no signature,
 //! as in datatrove: it never takes part in near-dup clustering (exact dedup still sees it).
@@ -21,30 +29,34 @@ use super::error::DedupError;
 use super::params::MinHashConfig;
 use super::simplify::simplify_into;
 
-/// The Mersenne prime `2^61 - 1`.
-pub const MERSENNE_61: u64 = (1 << 61) - 1;
-
-/// `x mod (2^61 - 1)` for `x < 2^122 + 2^61`.
-#[inline]
-fn mod_mersenne(x: u128) -> u64 {
-    let folded = (x as u64 & MERSENNE_61) + (x >> 61) as u64;
-    let r = (folded & MERSENNE_61) + (folded >> 61);
-    if r >= MERSENNE_61 { r - MERSENNE_61 } else { r }
+/// `h(x) = ((a * x + b) mod 2^64) >> 32`: one permutation of a 32-bit shingle hash.
+#[inline(always)]
+fn permute(a: u64, b: u64, x: u32) -> u32 {
+    (a.wrapping_mul(u64::from(x)).wrapping_add(b) >> 32) as u32
 }
 
-/// `(a * x + b) mod (2^61 - 1)` for `a, b, x < 2^61 - 1`.
-///
-/// The 122-bit product is folded once (`2^61 = 1 mod p`), `b` is added to the folded
-/// value (still below `2^63`), and a second fold and one conditional subtraction give the
-/// canonical residue. This is the signature's inner loop, run `bands * rows` times per
-/// shingle, so it avoids 128-bit additions and shifts.
+/// A 64-bit shingle hash folded to the 32 bits the permutations take.
 #[inline(always)]
-fn permute(a: u64, b: u64, x: u64) -> u64 {
-    let product = u128::from(a) * u128::from(x);
-    let (lo, hi) = (product as u64, (product >> 64) as u64);
-    let folded = (lo & MERSENNE_61) + ((lo >> 61) | (hi << 3)) + b;
-    let r = (folded & MERSENNE_61) + (folded >> 61);
-    if r >= MERSENNE_61 { r - MERSENNE_61 } else { r }
+fn fold32(hash: u64) -> u32 {
+    (hash ^ (hash >> 32)) as u32
+}
+
+/// The minimum of every permutation over `shingles`: written so the compiler keeps one
+/// permutation's minimum in registers and runs the shingles through SIMD lanes.
+#[inline(always)]
+fn minima_portable(a: &[u64], b: &[u64], shingles: &[u32], out: &mut [u32]) {
+    for ((m, &ai), &bi) in out.iter_mut().zip(a).zip(b) {
+        *m = shingles
+            .iter()
+            .fold(u32::MAX, |min, &x| min.min(permute(ai, bi, x)));
+    }
+}
+
+/// [`minima_portable`] compiled for AVX2 (four 64-bit lanes instead of two).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn minima_avx2(a: &[u64], b: &[u64], shingles: &[u32], out: &mut [u32]) {
+    minima_portable(a, b, shingles, out)
 }
 
 /// SplitMix64: a tiny, well-mixed, fully specified generator, so the permutations
@@ -59,16 +71,6 @@ impl SplitMix64 {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-
-    /// Uniform in `[low, MERSENNE_61)` by rejection.
-    fn below_mersenne(&mut self, low: u64) -> u64 {
-        loop {
-            let v = self.next() >> 3; // 61 bits
-            if v >= low && v < MERSENNE_61 {
-                return v;
-            }
-        }
-    }
 }
 
 /// Reusable buffers for one thread's signature computation.
@@ -76,7 +78,8 @@ impl SplitMix64 {
 pub struct Scratch {
     simplified: String,
     words: Vec<(u32, u32)>,
-    signature: Vec<u64>,
+    shingles: Vec<u32>,
+    signature: Vec<u32>,
 }
 
 /// Computes signatures and band hashes for one configuration. Cheap to share across
@@ -86,6 +89,8 @@ pub struct MinHasher {
     config: MinHashConfig,
     a: Vec<u64>,
     b: Vec<u64>,
+    /// Whether [`minima_avx2`] may run on this CPU.
+    avx2: bool,
 }
 
 impl MinHasher {
@@ -97,10 +102,14 @@ impl MinHasher {
         let mut a = Vec::with_capacity(n);
         let mut b = Vec::with_capacity(n);
         for _ in 0..n {
-            a.push(rng.below_mersenne(1));
-            b.push(rng.below_mersenne(0));
+            a.push(rng.next());
+            b.push(rng.next());
         }
-        Ok(MinHasher { config, a, b })
+        #[cfg(target_arch = "x86_64")]
+        let avx2 = std::arch::is_x86_feature_detected!("avx2");
+        #[cfg(not(target_arch = "x86_64"))]
+        let avx2 = false;
+        Ok(MinHasher { config, a, b, avx2 })
     }
 
     /// The configuration.
@@ -148,19 +157,30 @@ impl MinHasher {
 
     /// The full signature (`bands * rows` minima), or `None` for a document with no
     /// shingle. The slice lives in `scratch`.
-    pub fn signature<'s>(&self, text: &str, scratch: &'s mut Scratch) -> Option<&'s [u64]> {
-        let mut sig = std::mem::take(&mut scratch.signature);
-        sig.clear();
-        sig.resize(self.a.len(), u64::MAX);
-        let (a, b) = (&self.a, &self.b);
-        let count = self.for_each_shingle(text, scratch, |h| {
-            let x = mod_mersenne(u128::from(h));
-            for ((m, &ai), &bi) in sig.iter_mut().zip(a).zip(b) {
-                *m = (*m).min(permute(ai, bi, x));
-            }
-        });
-        scratch.signature = sig;
+    pub fn signature<'s>(&self, text: &str, scratch: &'s mut Scratch) -> Option<&'s [u32]> {
+        let mut shingles = std::mem::take(&mut scratch.shingles);
+        shingles.clear();
+        let count = self.for_each_shingle(text, scratch, |h| shingles.push(fold32(h)));
+        // A repeated shingle cannot change a minimum: permute each distinct one once.
+        shingles.sort_unstable();
+        shingles.dedup();
+        let mut signature = std::mem::take(&mut scratch.signature);
+        signature.clear();
+        signature.resize(self.a.len(), u32::MAX);
+        self.minima(&shingles, &mut signature);
+        scratch.shingles = shingles;
+        scratch.signature = signature;
         (count > 0).then_some(scratch.signature.as_slice())
+    }
+
+    fn minima(&self, shingles: &[u32], out: &mut [u32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is true only when the CPU reported AVX2 support.
+            unsafe { minima_avx2(&self.a, &self.b, shingles, out) };
+            return;
+        }
+        minima_portable(&self.a, &self.b, shingles, out);
     }
 
     /// One 64-bit hash per band of `text`'s signature, appended to `out` (cleared first).
@@ -171,7 +191,7 @@ impl MinHasher {
         let Some(sig) = self.signature(text, scratch) else {
             return false;
         };
-        let mut buf = Vec::with_capacity(rows * 8);
+        let mut buf = Vec::with_capacity(rows * 4);
         for (band, chunk) in sig.chunks_exact(rows).enumerate() {
             buf.clear();
             for v in chunk {
@@ -225,38 +245,35 @@ mod tests {
     }
 
     #[test]
-    fn mersenne_reduction_is_exact() {
-        for x in [
-            0u128,
-            1,
-            MERSENNE_61 as u128,
-            (MERSENNE_61 as u128) * 3 + 5,
-            u64::MAX as u128,
-        ] {
-            assert_eq!(mod_mersenne(x) as u128, x % MERSENNE_61 as u128);
+    fn permutation_is_multiply_add_shift() {
+        let mut rng = SplitMix64(7);
+        for _ in 0..10_000 {
+            let (a, b, x) = (rng.next(), rng.next(), rng.next() as u32);
+            let exact = (u128::from(a) * u128::from(x) + u128::from(b)) % (1u128 << 64);
+            assert_eq!(u128::from(permute(a, b, x)), exact >> 32);
         }
-        let big = (MERSENNE_61 as u128 - 1) * (MERSENNE_61 as u128 - 1) + MERSENNE_61 as u128 - 1;
-        assert_eq!(mod_mersenne(big) as u128, big % MERSENNE_61 as u128);
     }
 
     #[test]
-    fn permutation_matches_exact_arithmetic() {
-        let p = MERSENNE_61 as u128;
-        let mut rng = SplitMix64(7);
-        for _ in 0..10_000 {
-            let (a, b, x) = (
-                rng.below_mersenne(1),
-                rng.below_mersenne(0),
-                rng.below_mersenne(0),
-            );
-            let want = (a as u128 * x as u128 + b as u128) % p;
-            assert_eq!(permute(a, b, x) as u128, want);
-        }
-        let m = MERSENNE_61 - 1;
-        assert_eq!(
-            permute(m, m, m) as u128,
-            (m as u128 * m as u128 + m as u128) % p
-        );
+    fn simd_and_portable_minima_agree() {
+        let h = hasher();
+        let mut rng = SplitMix64(3);
+        let shingles: Vec<u32> = (0..1001).map(|_| rng.next() as u32).collect();
+        let mut portable = vec![0; h.a.len()];
+        minima_portable(&h.a, &h.b, &shingles, &mut portable);
+        let mut dispatched = vec![0; h.a.len()];
+        h.minima(&shingles, &mut dispatched);
+        assert_eq!(portable, dispatched);
+        let naive: Vec<u32> = (0..h.a.len())
+            .map(|i| {
+                shingles
+                    .iter()
+                    .map(|&x| permute(h.a[i], h.b[i], x))
+                    .min()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(portable, naive);
     }
 
     #[test]
@@ -270,7 +287,6 @@ mod tests {
         })
         .unwrap();
         assert_ne!(a.a, c.a);
-        assert!(a.a.iter().all(|&x| (1..MERSENNE_61).contains(&x)));
     }
 
     #[test]

@@ -168,10 +168,10 @@ fn dedup_reuters_near_duplicates_include_exact_ones() {
         );
         removed.insert(format!("{numbers:?}"), out.removed());
     }
-    // Measured: Keep 414, Normalize 980 — normalising figures merges templated earnings
+    // Measured: Keep 419, Normalize 1005 — normalising figures merges templated earnings
     // notes that report different numbers.
-    assert_eq!(removed["Keep"], 414);
-    assert_eq!(removed["Normalize"], 980);
+    assert_eq!(removed["Keep"], 419);
+    assert_eq!(removed["Normalize"], 1005);
 }
 
 // ---------------------------------------------------------------- CopyCat pairs
@@ -280,10 +280,11 @@ fn dedup_copycat_pairs_precision_recall_and_correlation() {
     assert!(spearman >= SPEARMAN - 1e-6, "spearman {spearman}");
 }
 
-// Measured at the defaults (14 x 8, 5-grams, seed 1): tp 65, fp 36, fn 5, tn 139.
-const PRECISION: f64 = 65.0 / 101.0;
-const RECALL: f64 = 65.0 / 70.0;
-const SPEARMAN: f64 = 0.972;
+// Measured at the defaults (14 x 8, 5-grams, seed 1): tp 64, fp 25, fn 6, tn 150;
+// Spearman 0.9719.
+const PRECISION: f64 = 64.0 / 89.0;
+const RECALL: f64 = 64.0 / 70.0;
+const SPEARMAN: f64 = 0.9715;
 
 // ---------------------------------------------------------------- ECTSum lines
 
