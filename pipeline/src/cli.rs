@@ -40,6 +40,9 @@ pub enum Command {
     TrainTokenizer(commands::train_tokenizer::TrainTokenizerArgs),
     /// Count tokens per document of JSONL or Parquet files with a tokenizer.json.
     Count(commands::count::CountArgs),
+    /// Train a linear text classifier (quality, toxicity, domain) on labelled JSONL,
+    /// Parquet or text files; evaluates it on held-out documents (`MODEL.eval.json`).
+    TrainClassifier(commands::train_classifier::TrainClassifierArgs),
     /// Re-read every shard of a run and check it against `shards/manifest.json`: sizes,
     /// checksums, schema, sequence lengths, counts and that every id is in the vocabulary.
     /// Exits non-zero on any mismatch.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Budget(args) => commands::budget::run(args),
         Command::TrainTokenizer(args) => commands::train_tokenizer::run(args),
         Command::Count(args) => commands::count::run(args),
+        Command::TrainClassifier(args) => commands::train_classifier::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Query(args) => commands::query::run(args),

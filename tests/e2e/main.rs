@@ -3,6 +3,7 @@
 mod support;
 
 mod budget;
+mod classifier;
 mod cli;
 mod corpora_ingest;
 mod dedup;

@@ -1,7 +1,8 @@
 //! Filter and dedup tests on the real shared corpora (read in place, never copied):
 //! agreement with datatrove's decisions, URL blocklists, language identification,
-//! word-list toxicity and dedup. One test binary so it links once.
+//! word-list toxicity, trained classifiers and dedup. One test binary so it links once.
 
+mod classifier;
 mod datatrove_agreement;
 mod dedup;
 mod language;

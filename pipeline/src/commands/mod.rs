@@ -9,5 +9,6 @@ pub mod query;
 pub mod report;
 pub mod run;
 pub mod tag;
+pub mod train_classifier;
 pub mod train_tokenizer;
 pub mod verify;

@@ -1,5 +1,8 @@
 //! `curate tag`: every filter run independently on every document, one row per document
 //! with each filter's decision and signals, to study thresholds before using them.
+//! Trained classifiers (`--classifier NAME=MODEL[:THRESHOLD]`, or the job's
+//! `[filter.classifier.*]`) add `NAME_score` and, with a threshold, `NAME_keep`; the
+//! score thresholds that keep 50/10/3/1 % of the documents are printed.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -9,15 +12,19 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use arrow::array::{
-    Array, ArrayRef, Float64Builder, MapBuilder, RecordBatch, StringArray, StringBuilder,
+    Array, ArrayRef, BooleanArray, Float32Array, Float64Builder, MapBuilder, RecordBatch,
+    StringArray, StringBuilder,
 };
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
 use super::inputs::for_each_raw_document;
+use crate::filtering::chain::ChainClassifier;
 use crate::filtering::chain::prefixed_signals;
-use crate::filtering::{ChainOutcome, FilterChain, FilterName, FilterSection};
+use crate::filtering::{
+    ChainOutcome, ClassifierSection, ClassifierUse, FilterChain, FilterName, FilterSection,
+};
 use crate::ingest::RawDocument;
 use crate::ingest::fields::FieldMap;
 use crate::job::load_job;
@@ -56,10 +63,54 @@ pub struct TagArgs {
     pub id_field: String,
     #[arg(long, default_value = "url")]
     pub url_field: String,
+    /// A trained model to score with, as a quality scorer: `NAME=MODEL[:THRESHOLD]`
+    /// (repeatable). Adds `NAME_score`, and `NAME_keep` (score >= threshold) when a
+    /// threshold is given. Works with curate models and fastText `.bin` models.
+    #[arg(long = "classifier", value_name = "NAME=MODEL[:THRESHOLD]")]
+    pub classifiers: Vec<String>,
+}
+
+/// Fractions of documents whose keep thresholds are printed.
+const RETENTION: [f64; 4] = [0.5, 0.1, 0.03, 0.01];
+
+/// Parses `NAME=MODEL[:THRESHOLD]` into a quality classifier section (model path made
+/// absolute, so it does not depend on a job's folder).
+fn parse_classifier(spec: &str) -> Result<(String, ClassifierSection)> {
+    let (name, rest) = spec
+        .split_once('=')
+        .with_context(|| format!("--classifier {spec}: expected NAME=MODEL[:THRESHOLD]"))?;
+    let (model, threshold) = match rest.rsplit_once(':') {
+        Some((model, t)) if t.parse::<f32>().is_ok() => (model, t.parse::<f32>().ok()),
+        _ => (rest, None),
+    };
+    let model = std::path::absolute(model)
+        .with_context(|| format!("--classifier {spec}: bad model path"))?;
+    Ok((
+        name.to_owned(),
+        ClassifierSection {
+            model: model.display().to_string(),
+            purpose: ClassifierUse::Quality,
+            threshold,
+            keep_fraction: None,
+            domain: None,
+            combine: None,
+            label: None,
+        },
+    ))
+}
+
+/// Whether a classifier's own rule keeps a document (`None` without a threshold).
+fn classifier_keeps(classifier: &ChainClassifier, score: f32) -> Option<bool> {
+    let threshold = classifier.threshold?;
+    Some(match classifier.purpose {
+        ClassifierUse::Quality => score >= threshold,
+        ClassifierUse::Toxicity => score < threshold,
+        ClassifierUse::Domain => true,
+    })
 }
 
 pub fn run(args: TagArgs) -> Result<()> {
-    let requested: Vec<FilterName> = args
+    let mut requested: Vec<FilterName> = args
         .filters
         .iter()
         .map(|name| {
@@ -69,13 +120,42 @@ pub fn run(args: TagArgs) -> Result<()> {
             })
         })
         .collect::<Result<_>>()?;
-    let mut chain = match &args.job {
+    let ad_hoc: Vec<(String, ClassifierSection)> = args
+        .classifiers
+        .iter()
+        .map(|spec| parse_classifier(spec))
+        .collect::<Result<_>>()?;
+    if !ad_hoc.is_empty() && !requested.is_empty() && !requested.contains(&FilterName::Classifier) {
+        requested.push(FilterName::Classifier);
+    }
+    let (mut section, base_dir) = match &args.job {
         Some(job) => {
             let job = load_job(job)?;
-            FilterChain::build(&job.filter, &job.base_dir())?
+            let base_dir = job.base_dir();
+            (job.filter, base_dir)
         }
-        None => FilterChain::build(&default_section(&requested)?, Path::new("."))?,
+        None => (default_section(&requested)?, Path::new(".").to_path_buf()),
     };
+    for (name, classifier) in ad_hoc {
+        if section
+            .classifier
+            .insert(name.clone(), classifier)
+            .is_some()
+        {
+            bail!("--classifier {name}: the job already has a classifier of that name");
+        }
+        if let Some(order) = section.order.as_mut()
+            && !order.contains(&FilterName::Classifier)
+        {
+            order.push(FilterName::Classifier);
+        }
+    }
+    let keep_fractions: Vec<(String, f64)> = section
+        .classifier
+        .iter()
+        .filter_map(|(name, c)| c.keep_fraction.map(|f| (name.clone(), f)))
+        .collect();
+    let mut chain = FilterChain::build(&section, &base_dir)?;
     if !requested.is_empty() {
         chain.retain(&requested);
     }
@@ -88,7 +168,8 @@ pub fn run(args: TagArgs) -> Result<()> {
         id: args.id_field.clone(),
         url: args.url_field.clone(),
     };
-    let mut sink = TagSink::create(&args.output, args.format, &names)?;
+    let mut sink = TagSink::create(&args.output, args.format, &names, chain.classifiers())?;
+    let mut all_scores: Vec<Vec<f32>> = vec![Vec::new(); chain.classifiers().len()];
     let mut documents = 0u64;
     let mut kept_by: BTreeMap<FilterName, u64> = BTreeMap::new();
     for input in &args.inputs {
@@ -100,6 +181,9 @@ pub fn run(args: TagArgs) -> Result<()> {
                     .map(|(_, doc)| chain.evaluate_all(&doc.text, doc.url.as_deref()))
                     .collect();
                 for outcome in &outcomes {
+                    for (scores, score) in all_scores.iter_mut().zip(&outcome.scores) {
+                        scores.push(*score);
+                    }
                     for verdict in &outcome.verdicts {
                         if verdict.verdict.is_keep() {
                             *kept_by.entry(verdict.filter).or_default() += 1;
@@ -107,7 +191,7 @@ pub fn run(args: TagArgs) -> Result<()> {
                     }
                 }
                 documents += batch.len() as u64;
-                sink.write(batch, &outcomes)?;
+                sink.write(batch, &outcomes, chain.classifiers())?;
                 batch.clear();
                 Ok(())
             };
@@ -133,6 +217,27 @@ pub fn run(args: TagArgs) -> Result<()> {
         })
         .collect();
     eprintln!("tagged {documents} documents: {}", summary.join(", "));
+    for (classifier, scores) in chain.classifiers().iter().zip(&all_scores) {
+        let thresholds: Vec<String> = RETENTION
+            .iter()
+            .filter_map(|&fraction| {
+                curate_filters::classifier::threshold_for_keep_fraction(scores, fraction)
+                    .map(|t| format!("{:.0}% at {t:.4}", 100.0 * fraction))
+            })
+            .collect();
+        eprintln!(
+            "{}: score thresholds that keep {}",
+            classifier.name,
+            thresholds.join(", ")
+        );
+        for (name, fraction) in keep_fractions.iter().filter(|(n, _)| *n == classifier.name) {
+            if let Some(t) =
+                curate_filters::classifier::threshold_for_keep_fraction(scores, *fraction)
+            {
+                eprintln!("{name}: keep_fraction {fraction} is threshold {t}");
+            }
+        }
+    }
     Ok(())
 }
 
@@ -157,6 +262,8 @@ fn default_section(requested: &[FilterName]) -> Result<FilterSection> {
             FilterName::GopherQuality => section.gopher_quality = Some(Default::default()),
             FilterName::C4 => section.c4 = Some(Default::default()),
             FilterName::Fineweb => section.fineweb = Some(Default::default()),
+            // Classifiers come from --classifier or the job.
+            FilterName::Classifier => {}
             FilterName::Url | FilterName::C4Badwords | FilterName::Toxicity => bail!(
                 "filter `{}` needs word lists: give a job (--job) whose [filter.{}] names them",
                 name.as_str(),
@@ -168,7 +275,8 @@ fn default_section(requested: &[FilterName]) -> Result<FilterSection> {
 }
 
 /// Where tags go: Parquet with a decision column and a signals map per filter, or JSONL
-/// with `{"id", "<filter>": "keep"|reason, "<filter>_signals": {...}}`.
+/// with `{"id", "<filter>": "keep"|reason, "<filter>_signals": {...}}`; then
+/// `<classifier>_score` and `<classifier>_keep` per classifier.
 enum TagSink {
     Parquet {
         writer: Option<Box<PartWriter>>,
@@ -179,7 +287,12 @@ enum TagSink {
 }
 
 impl TagSink {
-    fn create(path: &Path, format: TagFormat, names: &[FilterName]) -> Result<TagSink> {
+    fn create(
+        path: &Path,
+        format: TagFormat,
+        names: &[FilterName],
+        classifiers: &[ChainClassifier],
+    ) -> Result<TagSink> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
@@ -203,6 +316,20 @@ impl TagSink {
                         false,
                     ));
                 }
+                for c in classifiers {
+                    fields.push(Field::new(
+                        ClassifierSection::score_column(&c.name),
+                        arrow::datatypes::DataType::Float32,
+                        true,
+                    ));
+                    if c.threshold.is_some() {
+                        fields.push(Field::new(
+                            format!("{}_keep", c.name),
+                            arrow::datatypes::DataType::Boolean,
+                            true,
+                        ));
+                    }
+                }
                 let schema: SchemaRef = Arc::new(Schema::new(fields));
                 TagSink::Parquet {
                     writer: Some(Box::new(PartWriter::create(
@@ -217,7 +344,12 @@ impl TagSink {
         })
     }
 
-    fn write(&mut self, docs: &[(String, RawDocument)], outcomes: &[ChainOutcome]) -> Result<()> {
+    fn write(
+        &mut self,
+        docs: &[(String, RawDocument)],
+        outcomes: &[ChainOutcome],
+        classifiers: &[ChainClassifier],
+    ) -> Result<()> {
         match self {
             TagSink::Jsonl(out) => {
                 for ((id, _), outcome) in docs.iter().zip(outcomes) {
@@ -235,6 +367,15 @@ impl TagSink {
                                 .map(|(k, v)| (k, serde_json::json!(v)))
                                 .collect();
                         row.insert(format!("{name}_signals"), signals.into());
+                    }
+                    for (c, score) in classifiers.iter().zip(&outcome.scores) {
+                        row.insert(
+                            ClassifierSection::score_column(&c.name),
+                            serde_json::json!(score),
+                        );
+                        if let Some(keep) = classifier_keeps(c, *score) {
+                            row.insert(format!("{}_keep", c.name), keep.into());
+                        }
                     }
                     serde_json::to_writer(&mut *out, &row)?;
                     out.write_all(b"\n")?;
@@ -270,6 +411,18 @@ impl TagSink {
                     }
                     columns.push(Arc::new(decisions.finish()));
                     columns.push(Arc::new(signals.finish()));
+                }
+                for (i, c) in classifiers.iter().enumerate() {
+                    let scores: Float32Array =
+                        outcomes.iter().map(|o| o.scores.get(i).copied()).collect();
+                    columns.push(Arc::new(scores));
+                    if c.threshold.is_some() {
+                        let keeps: BooleanArray = outcomes
+                            .iter()
+                            .map(|o| o.scores.get(i).and_then(|s| classifier_keeps(c, *s)))
+                            .collect();
+                        columns.push(Arc::new(keeps));
+                    }
                 }
                 let batch = RecordBatch::try_new(schema.clone(), columns)?;
                 if let Some(writer) = writer.as_mut() {

@@ -2,7 +2,10 @@
 //!
 //! A filter runs when its table is present (`[filter.gopher_quality]`, even empty, turns
 //! it on with the library defaults). Word lists and blocklists are files, relative to the
-//! job file, read when the stage starts.
+//! job file, read when the stage starts. Trained classifiers (`[filter.classifier.NAME]`,
+//! several allowed) run as one step, last by default (`"classifier"` in `order` moves it).
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,10 +29,11 @@ pub enum FilterName {
     C4Badwords,
     Fineweb,
     Toxicity,
+    Classifier,
 }
 
 impl FilterName {
-    pub const ALL: [FilterName; 8] = [
+    pub const ALL: [FilterName; 9] = [
         FilterName::Url,
         FilterName::Language,
         FilterName::GopherRepetition,
@@ -38,6 +42,7 @@ impl FilterName {
         FilterName::C4Badwords,
         FilterName::Fineweb,
         FilterName::Toxicity,
+        FilterName::Classifier,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +55,7 @@ impl FilterName {
             FilterName::C4Badwords => "c4_badwords",
             FilterName::Fineweb => "fineweb",
             FilterName::Toxicity => "toxicity",
+            FilterName::Classifier => "classifier",
         }
     }
 
@@ -74,6 +80,9 @@ pub struct FilterSection {
     pub c4_badwords: Option<C4BadWordsSection>,
     pub fineweb: Option<FineWebQualityConfig>,
     pub toxicity: Option<ToxicitySection>,
+    /// Trained classifiers by name (`[filter.classifier.quality]`), run in name order.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub classifier: BTreeMap<String, ClassifierSection>,
 }
 
 impl FilterSection {
@@ -93,6 +102,7 @@ impl FilterSection {
             FilterName::C4Badwords => self.c4_badwords.is_some(),
             FilterName::Fineweb => self.fineweb.is_some(),
             FilterName::Toxicity => self.toxicity.is_some(),
+            FilterName::Classifier => !self.classifier.is_empty(),
         };
         match &self.order {
             Some(order) => order.clone(),
@@ -169,4 +179,68 @@ pub struct ToxicitySection {
 
 fn default_true() -> bool {
     true
+}
+
+/// What a classifier's score decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassifierUse {
+    /// Keep when score >= threshold (reference-like text).
+    Quality,
+    /// Drop when score >= threshold, combined with the word-list filter by `combine`.
+    Toxicity,
+    /// Never drops: a document of another domain scoring >= threshold is routed to
+    /// `domain` (its `domain` column is rewritten).
+    Domain,
+}
+
+/// How a toxicity classifier and the word-list filter (`[filter.toxicity]`) decide
+/// together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToxicityCombine {
+    /// Drop when either says toxic (the word list catches listed slurs a model may
+    /// under-weight; the model catches abuse without listed words).
+    #[default]
+    Either,
+    /// Drop only when both say toxic (fewest false positives on finance text).
+    Both,
+    /// The classifier alone decides; the word list's signals are still recorded.
+    Classifier,
+}
+
+/// `[filter.classifier.NAME]`: a trained model and what its score decides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifierSection {
+    /// The model file (`curate train-classifier` output or a fastText `.bin`), relative
+    /// to the job file.
+    pub model: String,
+    #[serde(rename = "use")]
+    pub purpose: ClassifierUse,
+    /// Score threshold (see [`ClassifierUse`]). Required in a job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f32>,
+    /// Quality only: keep this best fraction of documents. It needs the scores of the
+    /// whole stage before any partition can be decided, so a job refuses it: `curate
+    /// tag` prints the threshold that keeps a given fraction, to put in `threshold`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_fraction: Option<f64>,
+    /// Domain only: the domain documents are routed to (e.g. `finance`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Toxicity only: how to combine with `[filter.toxicity]` (default `either`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine: Option<ToxicityCombine>,
+    /// The class whose probability is the score (fastText: `__label__hq`; guessed for
+    /// common two-label models; a curate model's positive class by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl ClassifierSection {
+    /// The output column of the score: `<name>_score`, as `lang_score`.
+    pub fn score_column(name: &str) -> String {
+        format!("{name}_score")
+    }
 }

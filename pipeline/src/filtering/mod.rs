@@ -5,4 +5,4 @@ pub mod chain;
 pub mod config;
 
 pub use chain::{ChainOutcome, FilterChain};
-pub use config::{FilterName, FilterSection};
+pub use config::{ClassifierSection, ClassifierUse, FilterName, FilterSection, ToxicityCombine};

@@ -2,6 +2,10 @@
 //! order, the first drop deciding. Kept documents go to `part-NNNNN.parquet` (with the text
 //! as text-editing filters left it, and the detected language when the language filter
 //! runs), dropped ones to `rejected/part-NNNNN.parquet` with the filter and reason.
+//!
+//! Trained classifiers add a `<name>_score` column to the kept documents; a domain
+//! classifier rewrites the `domain` of the documents it routes, and the routed documents
+//! and bytes are counted per classifier and source in `_stage.json` (`routed`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,7 +24,7 @@ use super::partitioned::{PartitionPlan, PartitionStats, run_partitioned};
 use super::parts::{DocumentColumns, open_part};
 use super::upstream::Upstream;
 use super::{StageContext, StageOutcome};
-use crate::filtering::{ChainOutcome, FilterChain};
+use crate::filtering::{ChainOutcome, ClassifierUse, FilterChain};
 use crate::progress::human_bytes;
 use crate::run::fingerprint::{InputFile, fingerprint_config};
 use crate::run::funnel::{Counts, Funnel, FunnelSummary, SourceFunnels};
@@ -34,7 +38,45 @@ pub struct FilterPartitionStats {
     pub rejected: Option<String>,
     /// Funnel per source of the documents in this part (with the source's domain).
     pub sources: SourceFunnels,
+    /// Documents routed to another domain, per domain classifier and source.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub routed: BTreeMap<String, Routed>,
     pub seconds: f64,
+}
+
+/// Documents a domain classifier routed: to which domain, in all and per source (the
+/// bytes are those of the kept text).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Routed {
+    pub domain: String,
+    pub total: Counts,
+    pub by_source: BTreeMap<String, Counts>,
+}
+
+impl Routed {
+    fn add(&mut self, other: &Routed) {
+        self.domain.clone_from(&other.domain);
+        self.total.add(other.total);
+        for (source, counts) in &other.by_source {
+            self.by_source
+                .entry(source.clone())
+                .or_default()
+                .add(*counts);
+        }
+    }
+}
+
+/// Routed documents per domain classifier.
+pub type RoutedByClassifier = BTreeMap<String, Routed>;
+
+/// The filter stage's summary: the funnel (its fields at the top level, as every
+/// document stage writes them) and the routed documents.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FilterSummary {
+    #[serde(flatten)]
+    pub funnel: FunnelSummary,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub routed: BTreeMap<String, Routed>,
 }
 
 impl PartitionStats for FilterPartitionStats {
@@ -49,6 +91,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let job = context.job;
     let stage_dir = context.stage_dir("filter");
     let base_dir = job.base_dir();
+    check_classifiers(&job.filter)?;
     let chain = FilterChain::build(&job.filter, &base_dir).context("cannot build the filters")?;
     let list_files: Vec<InputFile> = list_files(&job.filter)
         .iter()
@@ -74,7 +117,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             let input = upstream.part(partition)?;
             let part = format!("part-{}.parquet", partition_key(partition));
             let rejected = write_rejected.then(|| format!("rejected/{part}"));
-            let sources = filter_part(
+            let (sources, routed) = filter_part(
                 &chain,
                 input,
                 &stage_dir.join(&part),
@@ -87,10 +130,22 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
                 part,
                 rejected,
                 sources,
+                routed,
                 seconds: started.elapsed().as_secs_f64(),
             })
         },
-        |partitions| FunnelSummary::from_partitions(partitions.values().map(|p| &p.sources)),
+        |partitions| {
+            let mut routed: BTreeMap<String, Routed> = BTreeMap::new();
+            for partition in partitions.values() {
+                for (name, r) in &partition.routed {
+                    routed.entry(name.clone()).or_default().add(r);
+                }
+            }
+            FilterSummary {
+                funnel: FunnelSummary::from_partitions(partitions.values().map(|p| &p.sources)),
+                routed,
+            }
+        },
     )?;
     Ok(match finished {
         Err(up_to_date) => up_to_date,
@@ -98,9 +153,28 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     })
 }
 
-/// Every list file the filters read: a change in one reruns the stage.
+/// What a job's classifiers need beyond what `curate tag` does: a threshold each, and no
+/// `keep_fraction` (it needs every score of the stage before any partition is decided).
+fn check_classifiers(section: &crate::filtering::FilterSection) -> Result<()> {
+    for (name, c) in &section.classifier {
+        if let Some(fraction) = c.keep_fraction {
+            anyhow::bail!(
+                "filter.classifier.{name}: keep_fraction = {fraction} is not supported in a job: \
+                 run `curate tag --job ...` (or see `curate train-classifier`'s output) for the \
+                 threshold that keeps that fraction, and set `threshold`"
+            );
+        }
+        if c.threshold.is_none() {
+            anyhow::bail!("filter.classifier.{name}: `threshold` is required");
+        }
+    }
+    Ok(())
+}
+
+/// Every list and model file the filters read: a change in one reruns the stage.
 fn list_files(section: &crate::filtering::FilterSection) -> Vec<String> {
     let mut files = Vec::new();
+    files.extend(section.classifier.values().map(|c| c.model.clone()));
     if let Some(url) = &section.url {
         for list in [
             &url.block_domain_files,
@@ -130,8 +204,9 @@ fn filter_part(
     rejected_output: Option<&std::path::Path>,
     row_group_rows: usize,
     progress: &crate::progress::StageProgress,
-) -> Result<BTreeMap<String, (String, Funnel)>> {
+) -> Result<(SourceFunnels, RoutedByClassifier)> {
     let mut funnels: BTreeMap<String, (String, Funnel)> = BTreeMap::new();
+    let mut routed: BTreeMap<String, Routed> = BTreeMap::new();
     let mut kept_writer: Option<PartWriter> = None;
     let mut rejected_writer: Option<PartWriter> = None;
     let mut kept_schema = None;
@@ -151,15 +226,32 @@ fn filter_part(
                 .or_insert_with(|| (columns.domains.value(row).to_owned(), Funnel::default()));
             funnel.input.add(Counts::one(text_len));
             match outcome.dropped_by {
-                Some((filter, reason)) => funnel.record_drop(filter.as_str(), reason, text_len),
+                Some((filter, reason)) => {
+                    let step = outcome
+                        .dropped_by_classifier
+                        .map_or(filter.as_str(), |i| chain.classifiers()[i].step.as_str());
+                    funnel.record_drop(step, reason, text_len);
+                }
                 None => {
                     let new_len = outcome.new_text.as_ref().map_or(text_len, String::len);
                     funnel.output.add(Counts::one(new_len));
                     funnel.bytes_edited_out += (text_len - new_len.min(text_len)) as u64;
+                    if let Some(target) = route_target(chain, outcome)
+                        && target.1 != columns.domains.value(row)
+                    {
+                        let entry = routed.entry(target.0.to_owned()).or_default();
+                        entry.domain = target.1.to_owned();
+                        entry.total.add(Counts::one(new_len));
+                        entry
+                            .by_source
+                            .entry(columns.sources.value(row).to_owned())
+                            .or_default()
+                            .add(Counts::one(new_len));
+                    }
                 }
             }
         }
-        let kept = kept_batch(&batch, &columns, &outcomes, chain.has_language())?;
+        let kept = kept_batch(&batch, &columns, &outcomes, chain)?;
         let schema = kept.schema();
         if kept_writer.is_none() {
             kept_writer = Some(PartWriter::create(output, schema.clone(), row_group_rows)?);
@@ -185,7 +277,7 @@ fn filter_part(
         Some(writer) => writer,
         None => PartWriter::create(
             output,
-            empty_kept_schema(chain.has_language(), kept_schema),
+            empty_kept_schema(chain, kept_schema),
             row_group_rows,
         )?,
     };
@@ -201,13 +293,37 @@ fn filter_part(
         };
         writer.commit()?;
     }
-    Ok(funnels)
+    Ok((funnels, routed))
+}
+
+/// The domain classifier routing a kept document, and its domain: `(name, domain)`.
+fn route_target<'c>(chain: &'c FilterChain, outcome: &ChainOutcome) -> Option<(&'c str, &'c str)> {
+    let classifier = &chain.classifiers()[outcome.routed_by?];
+    match (classifier.purpose, classifier.domain.as_deref()) {
+        (ClassifierUse::Domain, Some(domain)) => Some((classifier.name.as_str(), domain)),
+        _ => None,
+    }
+}
+
+/// Score columns of the chain's classifiers that the input does not already have.
+fn score_fields(chain: &FilterChain, schema: &Schema) -> Vec<(usize, Field)> {
+    chain
+        .classifiers()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let column = crate::filtering::ClassifierSection::score_column(&c.name);
+            (i, Field::new(column, DataType::Float32, true))
+        })
+        .filter(|(_, f)| schema.column_with_name(f.name()).is_none())
+        .collect()
 }
 
 fn empty_kept_schema(
-    with_language: bool,
+    chain: &FilterChain,
     known: Option<arrow::datatypes::SchemaRef>,
 ) -> arrow::datatypes::SchemaRef {
+    let with_language = chain.has_language();
     known.unwrap_or_else(|| {
         let mut fields: Vec<Field> = crate::document::DOCUMENT_SCHEMA
             .fields()
@@ -217,6 +333,8 @@ fn empty_kept_schema(
         if with_language {
             fields.extend(language_fields());
         }
+        let scores = score_fields(chain, &Schema::new(fields.clone()));
+        fields.extend(scores.into_iter().map(|(_, f)| f));
         Arc::new(Schema::new(fields))
     })
 }
@@ -228,13 +346,15 @@ fn language_fields() -> [Field; 2] {
     ]
 }
 
-/// The kept rows, with edited text and the language columns.
+/// The kept rows, with edited text, the language and score columns, and the domain of
+/// routed documents rewritten.
 fn kept_batch(
     batch: &RecordBatch,
     columns: &DocumentColumns<'_>,
     outcomes: &[ChainOutcome],
-    with_language: bool,
+    chain: &FilterChain,
 ) -> Result<RecordBatch> {
+    let with_language = chain.has_language();
     let schema = batch.schema();
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
@@ -265,6 +385,22 @@ fn kept_batch(
         fields.extend(language_fields());
         arrays.push(Arc::new(langs));
         arrays.push(Arc::new(scores));
+    }
+    for (i, field) in score_fields(chain, &schema) {
+        let scores: Float32Array = outcomes.iter().map(|o| o.scores.get(i).copied()).collect();
+        fields.push(field);
+        arrays.push(Arc::new(scores));
+    }
+    if outcomes.iter().any(|o| route_target(chain, o).is_some()) {
+        let domains: StringArray = outcomes
+            .iter()
+            .enumerate()
+            .map(|(row, o)| {
+                Some(route_target(chain, o).map_or(columns.domains.value(row), |(_, d)| d))
+            })
+            .collect();
+        let index = schema.index_of("domain")?;
+        arrays[index] = Arc::new(domains);
     }
     let full = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?;
     let keep: BooleanArray = outcomes
@@ -302,8 +438,8 @@ fn rejected_batch(batch: &RecordBatch, outcomes: &[ChainOutcome]) -> Result<Reco
     Ok(filter_record_batch(&full, &drop)?)
 }
 
-fn summary_line(summary: &FunnelSummary, seconds: f64, resumed: usize) -> String {
-    let total = &summary.total;
+fn summary_line(summary: &FilterSummary, seconds: f64, resumed: usize) -> String {
+    let total = &summary.funnel.total;
     let mut line = format!(
         "kept {} of {} documents, {} of {} ({:.1}%) in {:.1}s",
         total.output.documents,
@@ -320,6 +456,14 @@ fn summary_line(summary: &FunnelSummary, seconds: f64, resumed: usize) -> String
             .map(|(filter, counts)| format!("{filter} {}", counts.documents))
             .collect();
         line.push_str(&format!("; dropped by {}", by.join(", ")));
+    }
+    for (name, routed) in &summary.routed {
+        line.push_str(&format!(
+            "; {name} routed {} documents ({}) to {}",
+            routed.total.documents,
+            human_bytes(routed.total.bytes),
+            routed.domain
+        ));
     }
     if resumed > 0 {
         line.push_str(&format!(
