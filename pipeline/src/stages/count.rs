@@ -101,6 +101,11 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let tokenizer_path = run_tokenizer_path(job);
     let tokenizer = load_for_counting(&tokenizer_path)?;
     let tokenizer_fingerprint = tokenizer.fingerprint_hex();
+    let declared_domains: BTreeMap<String, String> = job
+        .sources
+        .iter()
+        .map(|s| (s.name.clone(), s.domain.clone()))
+        .collect();
     let plan = PartitionPlan {
         stage: "count",
         stage_dir: &stage_dir,
@@ -122,6 +127,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             let part = format!("part-{}.parquet", partition_key(partition));
             let sources = count_part(
                 &tokenizer,
+                &declared_domains,
                 input,
                 &stage_dir.join(&part),
                 job.ingest.batch_docs,
@@ -191,8 +197,13 @@ fn counted_schema(upstream: &Schema) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
+/// Tokens are counted under the domain each source declares in the job: the mix plans per
+/// source, so a document a classifier routed to another domain (its `domain` column
+/// rewritten by the filter stage) still counts where its source does, and the routing is
+/// reported by the filter stage.
 fn count_part(
     tokenizer: &BpeTokenizer,
+    declared_domains: &BTreeMap<String, String>,
     input: &std::path::Path,
     output: &std::path::Path,
     row_group_rows: usize,
@@ -218,7 +229,10 @@ fn count_part(
             let entry = sources
                 .entry(columns.sources.value(row).to_owned())
                 .or_insert_with(|| SourceTokenCounts {
-                    domain: columns.domains.value(row).to_owned(),
+                    domain: declared_domains
+                        .get(columns.sources.value(row))
+                        .cloned()
+                        .unwrap_or_else(|| columns.domains.value(row).to_owned()),
                     counts: TokenCounts::default(),
                 });
             entry
