@@ -54,6 +54,9 @@ pub enum Command {
     /// table named after the stage, with `rejected`, `removed`, `drops`, `selection` and
     /// `shards`.
     Query(commands::query::QueryArgs),
+    /// Print the main text of HTML pages (boilerplate removed), or evaluate the extractor
+    /// on the HTML extraction benchmarks with `--eval DIR`.
+    Extract(commands::extract::ExtractArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -69,5 +72,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(args) => commands::verify::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Query(args) => commands::query::run(args),
+        Command::Extract(args) => commands::extract::run(args),
     }
 }

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod commands;
 pub mod document;
+pub mod extract;
 pub mod filtering;
 pub mod ingest;
 pub mod job;

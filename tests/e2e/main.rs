@@ -7,6 +7,7 @@ mod classifier;
 mod cli;
 mod corpora_ingest;
 mod dedup;
+mod extract;
 mod fixtures_job;
 mod query;
 mod report;

@@ -4,6 +4,7 @@ pub mod budget;
 pub mod check;
 pub mod count;
 pub mod dedup;
+pub mod extract;
 pub mod inputs;
 pub mod query;
 pub mod report;

@@ -1,0 +1,240 @@
+//! `curate extract`: main text of HTML pages, and its evaluation on the HTML extraction
+//! benchmarks (`--eval DIR`) against the `trafilatura` crate used by WARC ingest.
+//!
+//! Inputs are HTML files (gzip'd when named `.gz`); WARC files go through `curate run`.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use flate2::read::GzDecoder;
+use serde::Serialize;
+
+use crate::extract::eval::{self, BENCHMARKS, Score};
+use crate::extract::{self, Favor, Links, Options, decode};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The text of each page, pages separated by an empty line.
+    Text,
+    /// One `{"path", "title", "lang", "text"}` object per line.
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FavorArg {
+    Precision,
+    Balanced,
+    Recall,
+}
+
+/// Which extractor the evaluation runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// `curate::extract`.
+    Curate,
+    /// The `trafilatura` crate with the options WARC ingest uses.
+    TrafilaturaCrate,
+    /// Both, one after the other.
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// HTML files (`.gz` is decompressed).
+    #[arg(required_unless_present = "eval")]
+    pub inputs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Lean towards precision or recall.
+    #[arg(long, value_enum, default_value_t = FavorArg::Balanced)]
+    pub favor: FavorArg,
+    /// Leave tables out of the text.
+    #[arg(long)]
+    pub no_tables: bool,
+    /// Keep the text of link-dense blocks (menus, link lists).
+    #[arg(long)]
+    pub keep_link_blocks: bool,
+    /// Print all visible text (hidden and non-text elements still left out), with no
+    /// boilerplate removal: the baseline the main text is a part of.
+    #[arg(long)]
+    pub all_text: bool,
+    /// Evaluate on the benchmarks under DIR (`html_extraction_benchmarks`) instead.
+    #[arg(long, value_name = "DIR")]
+    pub eval: Option<PathBuf>,
+    /// Extractor(s) to evaluate.
+    #[arg(long, value_enum, default_value_t = Engine::Both)]
+    pub engine: Engine,
+    /// At most this many pages per benchmark (first by id).
+    #[arg(long)]
+    pub max_pages: Option<usize>,
+}
+
+/// One line of `--format jsonl`.
+#[derive(Serialize)]
+struct PageLine<'a> {
+    path: &'a str,
+    title: &'a str,
+    lang: &'a str,
+    text: &'a str,
+}
+
+fn options_of(args: &ExtractArgs) -> Options {
+    Options {
+        favor: match args.favor {
+            FavorArg::Precision => Favor::Precision,
+            FavorArg::Balanced => Favor::Balanced,
+            FavorArg::Recall => Favor::Recall,
+        },
+        tables: !args.no_tables,
+        links: if args.keep_link_blocks {
+            Links::Keep
+        } else {
+            Links::DropDense
+        },
+        ..Options::default()
+    }
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let file = File::open(path).with_context(|| format!("open {}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        GzDecoder::new(file).read_to_end(&mut bytes)?;
+    } else {
+        let mut file = file;
+        file.read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
+}
+
+pub fn run(args: ExtractArgs) -> Result<()> {
+    let options = options_of(&args);
+    if let Some(dir) = &args.eval {
+        return evaluate(dir, &args, &options);
+    }
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    for (i, path) in args.inputs.iter().enumerate() {
+        let bytes = read_input(path)?;
+        let page = if args.all_text {
+            let text = extract::visible_text(&decode::decode_html(&bytes), &options.limits)
+                .with_context(|| format!("extract {}", path.display()))?;
+            extract::Extracted {
+                text,
+                ..extract::Extracted::default()
+            }
+        } else {
+            extract::extract_bytes(&bytes, &options)
+                .with_context(|| format!("extract {}", path.display()))?
+        };
+        match args.format {
+            Format::Text => {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                writeln!(out, "{}", page.text)?;
+            }
+            Format::Jsonl => {
+                let line = PageLine {
+                    path: &path.to_string_lossy(),
+                    title: &page.title,
+                    lang: &page.lang,
+                    text: &page.text,
+                };
+                serde_json::to_writer(&mut out, &line)?;
+                writeln!(out)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The ingest configuration of the `trafilatura` crate; its plain-text output.
+fn trafilatura_crate(html: &str) -> Option<String> {
+    let options = trafilatura::Options::default()
+        .with_exclude_comments(true)
+        .with_focus(trafilatura::ExtractionFocus::Balanced)
+        .with_fallback(true);
+    trafilatura::extract(html, &options)
+        .ok()
+        .map(|r| r.content_text)
+}
+
+/// CPU time of the calling thread in seconds, from `/proc/thread-self/stat` (user + system
+/// clock ticks at the usual 100 Hz); `None` off Linux. CPU time, unlike wall time, does not
+/// count the time other processes hold the core, so per-core speed is comparable on a
+/// shared machine.
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// Runs one engine over pages: the score, the wall time spent extracting (decoding
+/// included) and the thread's CPU time over the whole run, when known.
+fn score_engine(
+    pages: &[eval::Page],
+    engine: Engine,
+    options: &Options,
+) -> (Score, Duration, Option<f64>) {
+    let mut score = Score::default();
+    let mut spent = Duration::ZERO;
+    let cpu_before = thread_cpu_seconds();
+    let mut results = Vec::with_capacity(pages.len());
+    for page in pages {
+        let started = Instant::now();
+        let got = match engine {
+            Engine::TrafilaturaCrate => trafilatura_crate(&decode::decode_html(&page.html)),
+            _ => extract::extract_bytes(&page.html, options)
+                .ok()
+                .map(|e| e.text),
+        };
+        spent += started.elapsed();
+        results.push(got);
+    }
+    let cpu = cpu_before.and_then(|before| Some(thread_cpu_seconds()? - before));
+    for (page, got) in pages.iter().zip(&results) {
+        score.add(&page.expected, got.as_deref());
+    }
+    (score, spent, cpu)
+}
+
+fn evaluate(dir: &Path, args: &ExtractArgs, options: &Options) -> Result<()> {
+    let engines: &[Engine] = match args.engine {
+        Engine::Both => &[Engine::Curate, Engine::TrafilaturaCrate],
+        Engine::Curate => &[Engine::Curate],
+        Engine::TrafilaturaCrate => &[Engine::TrafilaturaCrate],
+    };
+    // Speeds are per CPU second of the extracting thread (wall time where that is unknown).
+    println!("benchmark\tengine\tpages\tfailed\tprecision\trecall\tf1\tpages_per_s\tmb_per_s");
+    for bench in BENCHMARKS {
+        let pages = eval::load(dir, bench, args.max_pages)?;
+        let bytes: usize = pages.iter().map(|p| p.html.len()).sum();
+        for &engine in engines {
+            let (score, spent, cpu) = score_engine(&pages, engine, options);
+            let (p, r, f) = score.prf();
+            let secs = cpu.unwrap_or(spent.as_secs_f64()).max(1e-9);
+            let name = match engine {
+                Engine::TrafilaturaCrate => "trafilatura-crate",
+                _ => "curate",
+            };
+            println!(
+                "{bench}\t{name}\t{}\t{}\t{p:.3}\t{r:.3}\t{f:.3}\t{:.1}\t{:.2}",
+                score.pages,
+                score.failed,
+                pages.len() as f64 / secs,
+                bytes as f64 / 1e6 / secs,
+            );
+        }
+    }
+    Ok(())
+}
