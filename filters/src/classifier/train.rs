@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::ClassifierError;
 use super::features::{FeatureConfig, SparseFeatures};
 use super::model::{Labels, LinearModel, TrainingInfo, sigmoid};
+use crate::rng::SplitMix64;
 
 /// Settings of a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,31 +148,6 @@ impl Trainer {
             negatives,
         };
         Ok(model)
-    }
-}
-
-/// splitmix64: a small, well-mixed generator; enough for shuffling and identical on every
-/// platform.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0), by rejection so no value is favoured.
-    fn below(&mut self, n: u64) -> u64 {
-        let zone = u64::MAX - u64::MAX % n;
-        loop {
-            let v = self.next();
-            if v < zone {
-                return v % n;
-            }
-        }
     }
 }
 

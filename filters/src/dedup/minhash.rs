@@ -28,6 +28,7 @@ use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 use super::error::DedupError;
 use super::params::MinHashConfig;
 use super::simplify::simplify_into;
+use crate::rng::SplitMix64;
 
 /// `h(x) = ((a * x + b) mod 2^64) >> 32`: one permutation of a 32-bit shingle hash.
 #[inline(always)]
@@ -57,20 +58,6 @@ fn minima_portable(a: &[u64], b: &[u64], shingles: &[u32], out: &mut [u32]) {
 #[target_feature(enable = "avx2")]
 fn minima_avx2(a: &[u64], b: &[u64], shingles: &[u32], out: &mut [u32]) {
     minima_portable(a, b, shingles, out)
-}
-
-/// SplitMix64: a tiny, well-mixed, fully specified generator, so the permutations
-/// depend only on the seed and never on a library's version.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// Reusable buffers for one thread's signature computation.
