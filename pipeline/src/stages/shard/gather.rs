@@ -40,7 +40,7 @@ pub struct PackedTokens {
 }
 
 /// What packing produced.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Gathered {
     pub sequences: u64,
     pub by_domain: BTreeMap<String, PackedTokens>,

@@ -80,17 +80,13 @@ pub struct ShardSummary {
     pub by_source: BTreeMap<String, SourceMix>,
 }
 
-/// Pass 2's result with the layout it was made for, kept in the work directory.
+/// Pass 2's result with the shard layout it was made for, kept in the work directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct GatheredFile {
-    sequences: u64,
     rows_per_shard: u64,
     shards: usize,
-    by_domain: BTreeMap<String, PackedTokens>,
-    by_source: BTreeMap<String, PackedTokens>,
-    eos_tokens: u64,
-    padding_tokens: u64,
-    dropped_tokens: u64,
+    #[serde(flatten)]
+    packed: Gathered,
 }
 
 /// Whether a job writes shards: whenever it plans a mix.
@@ -221,7 +217,11 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
             shards,
             flush_bytes: flush_bytes(memory / 2, shards),
         })?;
-        let file = gathered_file(gathered, rows_per_shard, shards);
+        let file = GatheredFile {
+            rows_per_shard,
+            shards,
+            packed: gathered,
+        };
         for bucket in 0..document_buckets {
             for path in spill::spill_files(&work_dir, &scatter::bucket_prefix(bucket))? {
                 std::fs::remove_file(&path)
@@ -248,8 +248,9 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     write_shards(context, &mut record, &gathered, &work_dir, &stage_dir, pad)?;
 
     let shards: Vec<ShardFile> = record.partitions_done.values().cloned().collect();
-    let text_tokens: u64 = gathered.by_domain.values().map(|t| t.tokens).sum();
+    let text_tokens: u64 = gathered.packed.by_domain.values().map(|t| t.tokens).sum();
     let by_source: BTreeMap<String, SourceMix> = gathered
+        .packed
         .by_source
         .iter()
         .map(|(name, t)| {
@@ -290,14 +291,14 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
             .iter()
             .map(|f| f.name().clone())
             .collect(),
-        sequences: gathered.sequences,
-        tokens: gathered.sequences * section.seq_len as u64,
+        sequences: gathered.packed.sequences,
+        tokens: gathered.packed.sequences * section.seq_len as u64,
         text_tokens,
-        eos_tokens: gathered.eos_tokens,
-        padding_tokens: gathered.padding_tokens,
-        dropped_tokens: gathered.dropped_tokens,
+        eos_tokens: gathered.packed.eos_tokens,
+        padding_tokens: gathered.packed.padding_tokens,
+        dropped_tokens: gathered.packed.dropped_tokens,
         mix: ManifestMix {
-            by_domain: gathered.by_domain.clone(),
+            by_domain: gathered.packed.by_domain.clone(),
             by_source: by_source.clone(),
         },
         shards,
@@ -343,19 +344,6 @@ fn shard_layout(sequences: u64, seq_len: usize, shard_bytes: u64) -> (u64, usize
     (rows, sequences.div_ceil(rows) as usize)
 }
 
-fn gathered_file(gathered: Gathered, rows_per_shard: u64, shards: usize) -> GatheredFile {
-    GatheredFile {
-        sequences: gathered.sequences,
-        rows_per_shard,
-        shards,
-        by_domain: gathered.by_domain,
-        by_source: gathered.by_source,
-        eos_tokens: gathered.eos_tokens,
-        padding_tokens: gathered.padding_tokens,
-        dropped_tokens: gathered.dropped_tokens,
-    }
-}
-
 /// Pass 3: every shard not yet written, as many at once as memory allows (a shard is held
 /// twice while its rows are put in order).
 fn write_shards(
@@ -380,7 +368,9 @@ fn write_shards(
                 .par_iter()
                 .map(|&index| {
                     let first = index as u64 * gathered.rows_per_shard;
-                    let rows = gathered.rows_per_shard.min(gathered.sequences - first);
+                    let rows = gathered
+                        .rows_per_shard
+                        .min(gathered.packed.sequences - first);
                     let spec = ShardSpec {
                         work_dir,
                         shards_dir: stage_dir,
