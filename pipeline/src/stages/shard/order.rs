@@ -12,17 +12,19 @@
 //!   Without this second shuffle the sequences of one long filing would sit next to each
 //!   other in the same training batch.
 
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_64_with_seed};
 
-/// The packing key of one copy of a document.
+/// The packing key of one copy of a document: xxh3-64, keyed by the seed, of
+/// `source \0 id \0 copy` (little-endian), hashed in pieces so nothing is allocated per
+/// copy.
 pub fn copy_key(seed: u64, source: &str, id: &str, copy: u32) -> u64 {
-    let mut bytes = Vec::with_capacity(source.len() + id.len() + 6);
-    bytes.extend_from_slice(source.as_bytes());
-    bytes.push(0);
-    bytes.extend_from_slice(id.as_bytes());
-    bytes.push(0);
-    bytes.extend_from_slice(&copy.to_le_bytes());
-    xxh3_64_with_seed(&bytes, seed)
+    let mut hasher = Xxh3::with_seed(seed);
+    hasher.update(source.as_bytes());
+    hasher.update(&[0]);
+    hasher.update(id.as_bytes());
+    hasher.update(&[0]);
+    hasher.update(&copy.to_le_bytes());
+    hasher.digest()
 }
 
 /// The bucket of a key among `buckets`: a monotone map, so that bucket order followed by
@@ -125,6 +127,16 @@ mod tests {
         assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "{buckets:?}");
         assert_eq!((buckets[0], buckets[5]), (0, 6));
         assert_eq!(bucket_of(u64::MAX, 1), 0);
+    }
+
+    #[test]
+    fn copy_key_hashes_source_id_and_copy_as_one_string() {
+        let mut joined = b"web\0doc-1\0".to_vec();
+        joined.extend_from_slice(&3u32.to_le_bytes());
+        assert_eq!(
+            copy_key(42, "web", "doc-1", 3),
+            xxh3_64_with_seed(&joined, 42)
+        );
     }
 
     #[test]
