@@ -561,22 +561,13 @@ fn two_runs_compare_side_by_side() {
 #[test]
 fn shards_manifest_adds_its_section() {
     let (_out, run_dir) = run_finance_job(&[]);
-    let shards = run_dir.join("shards");
-    std::fs::create_dir_all(&shards).unwrap();
-    let manifest = serde_json::json!({
-        "format": "curate-shards", "format_version": 1, "seq_len": 512, "eos_id": 0,
-        "vocab_size": 861, "seed": 42, "sequences": 17, "tokens": 8704,
-        "padding_tokens": 0, "dropped_tokens": 123,
-        "mix": {
-            "by_domain": {"finance": {"tokens": 4608, "share": 0.5294}, "general": {"tokens": 4096, "share": 0.4706}},
-            "by_source": {"filings": {"domain": "finance", "tokens": 3700, "share": 0.4251}}
-        },
-        "shards": [
-            {"file": "data-00000-of-00002.arrow", "sequences": 9, "tokens": 4608, "bytes": 20000, "xxh3": "aa"},
-            {"file": "data-00001-of-00002.arrow", "sequences": 8, "tokens": 4096, "bytes": 18000, "xxh3": "bb"}
-        ]
-    });
-    std::fs::write(shards.join("manifest.json"), manifest.to_string()).unwrap();
+    // The shard stage's own manifest, read here as plain JSON.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("shards/manifest.json")).unwrap())
+            .unwrap();
+    let files = manifest["shards"].as_array().unwrap();
+    assert!(files.len() > 1, "the fixtures fill several shards");
+    let number = |v: &serde_json::Value| v.as_u64().unwrap();
     run_ok(&["report", run_dir.to_str().unwrap()]);
     let report = read_report(&run_dir);
     let section = report.shards.as_ref().unwrap();
@@ -587,12 +578,26 @@ fn shards_manifest_adds_its_section() {
             section.files,
             section.bytes
         ),
-        (17, 8704, 2, 38000)
+        (
+            number(&manifest["sequences"]),
+            number(&manifest["tokens"]),
+            files.len() as u64,
+            files.iter().map(|f| number(&f["bytes"])).sum::<u64>()
+        )
     );
     let mix = report.mix.as_ref().unwrap();
-    assert_eq!(mix.by_domain["finance"].shard_tokens, Some(4608));
-    assert_eq!(mix.by_source["filings"].shard_tokens, Some(3700));
-    assert_eq!(report.budget.as_ref().unwrap().output_tokens, 8704);
+    assert_eq!(
+        mix.by_domain["finance"].shard_tokens,
+        Some(number(&manifest["mix"]["by_domain"]["finance"]["tokens"]))
+    );
+    assert_eq!(
+        mix.by_source["filings"].shard_tokens,
+        Some(number(&manifest["mix"]["by_source"]["filings"]["tokens"]))
+    );
+    assert_eq!(
+        report.budget.as_ref().unwrap().output_tokens,
+        number(&manifest["tokens"])
+    );
     let markdown = std::fs::read_to_string(run_dir.join("report.md")).unwrap();
     assert!(markdown.contains("## Shards"));
 }

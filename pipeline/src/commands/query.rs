@@ -22,7 +22,8 @@ use datafusion::datasource::listing::{
 };
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 
-use crate::report::tables::{RunTable, TableKind, TableSource, read_shard_entries, run_tables};
+use crate::report::tables::{RunTable, TableKind, TableSource, run_tables};
+use crate::stages::shard::manifest::Manifest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -121,8 +122,8 @@ async fn register(context: &SessionContext, table: &RunTable) -> Result<()> {
                 Arc::new(ListingTable::try_new(config)?),
             )?;
         }
-        TableSource::ShardManifest(manifest) => {
-            let entries = read_shard_entries(manifest)?;
+        TableSource::ShardManifest(shards_dir) => {
+            let entries = Manifest::read(shards_dir)?.shards;
             let schema = Arc::new(Schema::new(vec![
                 Field::new("file", DataType::Utf8, false),
                 Field::new("sequences", DataType::UInt64, false),

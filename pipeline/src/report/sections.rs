@@ -15,9 +15,7 @@ use super::model::{
 };
 use super::records::{SHARDS_DIR, StageDir, f64_at, read_json, str_at, u64_at};
 use crate::stages::mix::{MixSummary, PLAN_FILE, SourceSelection};
-
-/// The shard stage's manifest, beside its `_stage.json`.
-pub const MANIFEST_FILE: &str = "manifest.json";
+use crate::stages::shard::manifest::{MANIFEST_FILE, Manifest};
 
 fn ratio(part: f64, whole: f64) -> f64 {
     if whole == 0.0 { 0.0 } else { part / whole }
@@ -261,42 +259,27 @@ pub fn budget(
     }))
 }
 
-fn share_rows(value: Option<&Value>) -> BTreeMap<String, ShareRow> {
-    value
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter_map(|(name, v)| {
-            let row = ShareRow {
-                tokens: u64_at(v, &["tokens"])?,
-                share: f64_at(v, &["share"]).unwrap_or(0.0),
-            };
-            Some((name.clone(), row))
-        })
-        .collect()
-}
-
 /// The shards from `shards/manifest.json`; `None` when the run wrote none.
 pub fn shards(run_dir: &Path) -> Result<Option<ShardsReport>> {
-    let Some(manifest) = read_json(&run_dir.join(SHARDS_DIR).join(MANIFEST_FILE))? else {
+    let dir = run_dir.join(SHARDS_DIR);
+    if !dir.join(MANIFEST_FILE).is_file() {
         return Ok(None);
-    };
-    let number = |key: &str| u64_at(&manifest, &[key]).unwrap_or(0);
-    let files: Vec<&Value> = manifest
-        .get("shards")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .collect();
+    }
+    let manifest = Manifest::read(&dir)?;
+    let row = |tokens: u64, share: f64| ShareRow { tokens, share };
     Ok(Some(ShardsReport {
-        seq_len: number("seq_len"),
-        sequences: number("sequences"),
-        tokens: number("tokens"),
-        padding_tokens: number("padding_tokens"),
-        dropped_tokens: number("dropped_tokens"),
-        files: files.len() as u64,
-        bytes: files.iter().filter_map(|f| u64_at(f, &["bytes"])).sum(),
-        by_domain: share_rows(manifest.get("mix").and_then(|m| m.get("by_domain"))),
-        by_source: share_rows(manifest.get("mix").and_then(|m| m.get("by_source"))),
+        seq_len: manifest.seq_len as u64,
+        sequences: manifest.sequences,
+        tokens: manifest.tokens,
+        padding_tokens: manifest.padding_tokens,
+        dropped_tokens: manifest.dropped_tokens,
+        files: manifest.shards.len() as u64,
+        bytes: manifest.shards.iter().map(|f| f.bytes).sum(),
+        by_domain: (manifest.mix.by_domain.iter())
+            .map(|(name, t)| (name.clone(), row(t.tokens, t.share)))
+            .collect(),
+        by_source: (manifest.mix.by_source.iter())
+            .map(|(name, t)| (name.clone(), row(t.tokens, t.share)))
+            .collect(),
     }))
 }

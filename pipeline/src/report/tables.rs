@@ -6,18 +6,17 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
 
 use super::drops::{dropped_dirs, parquet_parts};
 use super::records::{SHARDS_DIR, discover};
-use super::sections::MANIFEST_FILE;
+use crate::stages::shard::manifest::MANIFEST_FILE;
 
 /// Where a table's rows come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TableSource {
     /// Parquet files read as one table.
     Parquet(Vec<PathBuf>),
-    /// The `shards` list of a shard manifest.
+    /// The `shards` list of the manifest in a shard directory.
     ShardManifest(PathBuf),
 }
 
@@ -96,7 +95,7 @@ pub fn run_tables(run_dir: &Path) -> Result<Vec<RunTable>> {
                 "shards".to_owned(),
                 &stage.name,
                 TableKind::Other,
-                TableSource::ShardManifest(stage.path.join(MANIFEST_FILE)),
+                TableSource::ShardManifest(stage.path.clone()),
             );
         }
     }
@@ -131,35 +130,6 @@ fn other_parquet_files(dir: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
-}
-
-/// One entry of a shard manifest's `shards` list.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ShardEntry {
-    pub file: String,
-    #[serde(default)]
-    pub sequences: u64,
-    #[serde(default)]
-    pub tokens: u64,
-    #[serde(default)]
-    pub bytes: u64,
-    #[serde(default)]
-    pub xxh3: String,
-}
-
-#[derive(Deserialize)]
-struct ManifestShards {
-    #[serde(default)]
-    shards: Vec<ShardEntry>,
-}
-
-/// The shard list of a manifest.
-pub fn read_shard_entries(manifest: &Path) -> Result<Vec<ShardEntry>> {
-    let bytes =
-        std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
-    let parsed: ManifestShards = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a shard manifest", manifest.display()))?;
-    Ok(parsed.shards)
 }
 
 #[cfg(test)]
