@@ -199,7 +199,7 @@ fn report_numbers_equal_the_parquet_outputs() {
 
     // The mix against selection.parquet, the budget against the job's model.
     let mut selected: BTreeMap<String, u64> = BTreeMap::new();
-    for batch in read_selection(&run_dir) {
+    for batch in selection_batches(&run_dir) {
         let sources = utf8_column(&batch, "source");
         let copies = batch
             .column_by_name("copies")
@@ -284,7 +284,7 @@ fn report_numbers_equal_the_parquet_outputs() {
     assert!(markdown.contains("| count | 7 | 7 | 0 |"), "{markdown}");
 }
 
-fn read_selection(run_dir: &Path) -> Vec<arrow::array::RecordBatch> {
+fn selection_batches(run_dir: &Path) -> Vec<arrow::array::RecordBatch> {
     let file = File::open(run_dir.join("05-mix/selection.parquet")).unwrap();
     ParquetRecordBatchReaderBuilder::try_new(file)
         .unwrap()

@@ -10,13 +10,8 @@ use std::path::{Path, PathBuf};
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::UInt32Type;
 use arrow::ipc::reader::StreamReader;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::support::*;
-
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 /// One packed sequence: its ids and its `(source, id, start, offset, length)` stretches.
 struct Row {
@@ -72,59 +67,11 @@ fn rows_of(batch: &RecordBatch) -> Vec<Row> {
 }
 
 /// `(source, id) -> (domain, input_ids)` of the count stage.
-fn read_counted(count_dir: &Path) -> BTreeMap<(String, String), (String, Vec<u32>)> {
-    let mut docs = BTreeMap::new();
-    for batch in read_batches(count_dir) {
-        let (ids, sources, domains) = (
-            utf8_column(&batch, "id"),
-            utf8_column(&batch, "source"),
-            utf8_column(&batch, "domain"),
-        );
-        let lists = batch
-            .column_by_name("input_ids")
-            .unwrap()
-            .as_list::<i32>()
-            .clone();
-        for row in 0..batch.num_rows() {
-            docs.insert(
-                (sources.value(row).to_owned(), ids.value(row).to_owned()),
-                (
-                    domains.value(row).to_owned(),
-                    lists
-                        .value(row)
-                        .as_primitive::<UInt32Type>()
-                        .values()
-                        .to_vec(),
-                ),
-            );
-        }
-    }
-    docs
-}
-
-/// `(source, id) -> copies` of the mix stage's selection.
-fn read_selection(mix_dir: &Path) -> BTreeMap<(String, String), u32> {
-    let file = File::open(mix_dir.join("selection.parquet")).unwrap();
-    let mut selection = BTreeMap::new();
-    for batch in ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-    {
-        let batch = batch.unwrap();
-        let (sources, ids) = (utf8_column(&batch, "source"), utf8_column(&batch, "id"));
-        let copies = batch
-            .column_by_name("copies")
-            .unwrap()
-            .as_primitive::<UInt32Type>();
-        for row in 0..batch.num_rows() {
-            selection.insert(
-                (sources.value(row).to_owned(), ids.value(row).to_owned()),
-                copies.value(row),
-            );
-        }
-    }
-    selection
+fn counted_by_key(count_dir: &Path) -> BTreeMap<(String, String), (String, Vec<u32>)> {
+    read_counted(count_dir)
+        .into_iter()
+        .map(|d| ((d.source, d.id), (d.domain, d.input_ids)))
+        .collect()
 }
 
 /// `jobs/finance.toml` with absolute fixture paths and the given seed and extra `[shard]`
@@ -179,7 +126,7 @@ fn shards_hold_every_selected_token_once_per_copy() {
     // Every stretch is the document's ids followed by EOS, from its offset on; together
     // the stretches cover each selected document exactly `copies` times, except the tokens
     // after the last full sequence, which the manifest counts as dropped.
-    let counted = read_counted(&run_dir.join("04-count"));
+    let counted = counted_by_key(&run_dir.join("04-count"));
     let selection = read_selection(&run_dir.join("05-mix"));
     let mut covered: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut by_domain: BTreeMap<String, u64> = BTreeMap::new();

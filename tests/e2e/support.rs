@@ -1,10 +1,12 @@
 //! Helpers for running the `curate` binary and reading what it wrote.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use arrow::array::{Array, AsArray};
+use arrow::datatypes::{UInt32Type, UInt64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 /// The repository root.
@@ -171,4 +173,90 @@ pub fn run_finance_job(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
     run_ok(&args);
     let run_dir = out.path().join("finance");
     (out, run_dir)
+}
+
+/// One row of a count part.
+pub struct Counted {
+    pub id: String,
+    pub source: String,
+    pub domain: String,
+    pub text: String,
+    pub token_count: u64,
+    pub input_ids: Vec<u32>,
+}
+
+/// Every row of a count stage's parts, in part order.
+pub fn read_counted(stage_dir: &Path) -> Vec<Counted> {
+    let mut rows = Vec::new();
+    for batch in read_batches(stage_dir) {
+        let s = |name: &str| utf8_column(&batch, name);
+        let (ids, sources, domains) = (s("id"), s("source"), s("domain"));
+        let texts = batch
+            .column_by_name("text")
+            .unwrap()
+            .as_string::<i64>()
+            .clone();
+        let counts = batch
+            .column_by_name("token_count")
+            .unwrap()
+            .as_primitive::<UInt64Type>()
+            .clone();
+        let lists = batch
+            .column_by_name("input_ids")
+            .unwrap()
+            .as_list::<i32>()
+            .clone();
+        for row in 0..batch.num_rows() {
+            let ids_array = lists.value(row);
+            rows.push(Counted {
+                id: ids.value(row).to_owned(),
+                source: sources.value(row).to_owned(),
+                domain: domains.value(row).to_owned(),
+                text: texts.value(row).to_owned(),
+                token_count: counts.value(row),
+                input_ids: ids_array.as_primitive::<UInt32Type>().values().to_vec(),
+            });
+        }
+    }
+    rows
+}
+
+/// `(source, id) -> copies` from the mix stage's selection file.
+pub fn read_selection(mix_dir: &Path) -> BTreeMap<(String, String), u32> {
+    let file = File::open(mix_dir.join("selection.parquet")).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut selection = BTreeMap::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let sources = batch
+            .column_by_name("source")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
+        let ids = batch
+            .column_by_name("id")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
+        let copies = batch
+            .column_by_name("copies")
+            .unwrap()
+            .as_primitive::<UInt32Type>()
+            .clone();
+        for row in 0..batch.num_rows() {
+            selection.insert(
+                (sources.value(row).to_owned(), ids.value(row).to_owned()),
+                copies.value(row),
+            );
+        }
+    }
+    selection
+}
+
+/// A JSON file the run wrote.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }

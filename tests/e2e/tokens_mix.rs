@@ -3,99 +3,11 @@
 //! realised shares and shortfalls are what the counts imply.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow::array::AsArray;
-use arrow::datatypes::{UInt32Type, UInt64Type};
 use curate_tokenizer::BpeTokenizer;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::support::*;
-
-/// One row of a count part.
-struct Counted {
-    id: String,
-    source: String,
-    domain: String,
-    text: String,
-    token_count: u64,
-    input_ids: Vec<u32>,
-}
-
-fn read_counted(stage_dir: &Path) -> Vec<Counted> {
-    let mut rows = Vec::new();
-    for batch in read_batches(stage_dir) {
-        let s = |name: &str| utf8_column(&batch, name);
-        let (ids, sources, domains) = (s("id"), s("source"), s("domain"));
-        let texts = batch
-            .column_by_name("text")
-            .unwrap()
-            .as_string::<i64>()
-            .clone();
-        let counts = batch
-            .column_by_name("token_count")
-            .unwrap()
-            .as_primitive::<UInt64Type>()
-            .clone();
-        let lists = batch
-            .column_by_name("input_ids")
-            .unwrap()
-            .as_list::<i32>()
-            .clone();
-        for row in 0..batch.num_rows() {
-            let ids_array = lists.value(row);
-            rows.push(Counted {
-                id: ids.value(row).to_owned(),
-                source: sources.value(row).to_owned(),
-                domain: domains.value(row).to_owned(),
-                text: texts.value(row).to_owned(),
-                token_count: counts.value(row),
-                input_ids: ids_array.as_primitive::<UInt32Type>().values().to_vec(),
-            });
-        }
-    }
-    rows
-}
-
-/// `(source, id) -> copies` from the mix stage's selection file.
-fn read_selection(mix_dir: &Path) -> BTreeMap<(String, String), u32> {
-    let file = File::open(mix_dir.join("selection.parquet")).unwrap();
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap();
-    let mut selection = BTreeMap::new();
-    for batch in reader {
-        let batch = batch.unwrap();
-        let sources = batch
-            .column_by_name("source")
-            .unwrap()
-            .as_string::<i32>()
-            .clone();
-        let ids = batch
-            .column_by_name("id")
-            .unwrap()
-            .as_string::<i32>()
-            .clone();
-        let copies = batch
-            .column_by_name("copies")
-            .unwrap()
-            .as_primitive::<UInt32Type>()
-            .clone();
-        for row in 0..batch.num_rows() {
-            selection.insert(
-                (sources.value(row).to_owned(), ids.value(row).to_owned()),
-                copies.value(row),
-            );
-        }
-    }
-    selection
-}
-
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
 
 /// The document stage the count stage read: the last of dedup and filter that ran.
 fn counted_upstream(run_dir: &Path) -> PathBuf {
