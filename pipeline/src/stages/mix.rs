@@ -12,24 +12,22 @@
 //! would miss a 0.1 percentage-point target on a few thousand long documents.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use arrow::array::{AsArray, RecordBatch, StringArray, UInt32Array, UInt64Array};
-use arrow::datatypes::{DataType, Field, Schema, UInt64Type};
+use arrow::array::{RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema};
 use curate_tokenizer::budget::{BudgetInput, BudgetReport, Compute, DomainTokens, compute_budget};
 use curate_tokenizer::format::{percent, thousands, tokens};
 use curate_tokenizer::mix::{MixInput, MixPlan, MixTotal, SourceTokens, plan_mix};
 use curate_tokenizer::sample::{id_hash, select_documents};
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
 
 use super::count::CountRecord;
 use super::partitioned::record_fingerprint;
+use super::parts::{READ_BATCH_ROWS, open_columns, typed_column};
 use super::{Stage, StageContext, StageOutcome, prepare_stage_dir};
 use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
@@ -221,22 +219,13 @@ fn select(
     // (id, tokens) per source, in part order.
     let mut docs: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
     for part in parts {
-        for batch in read_ids_and_counts(part)? {
+        // Only `id`, `source` and `token_count`: not the text or the ids.
+        let reader = open_columns(part, &["id", "source", "token_count"], READ_BATCH_ROWS)?;
+        for batch in reader {
             let batch = batch.with_context(|| format!("cannot read {}", part.display()))?;
-            let column = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .with_context(|| format!("{} has no column `{name}`", part.display()))
-            };
-            let ids = column("id")?
-                .as_string_opt::<i32>()
-                .context("id is not Utf8")?;
-            let sources = column("source")?
-                .as_string_opt::<i32>()
-                .context("source is not Utf8")?;
-            let counts = column("token_count")?
-                .as_primitive_opt::<UInt64Type>()
-                .context("token_count is not UInt64")?;
+            let ids: &StringArray = typed_column(&batch, "id", part)?;
+            let sources: &StringArray = typed_column(&batch, "source", part)?;
+            let counts: &UInt64Array = typed_column(&batch, "token_count", part)?;
             for row in 0..batch.num_rows() {
                 docs.entry(sources.value(row).to_owned())
                     .or_default()
@@ -294,20 +283,6 @@ fn select(
     }
     writer.commit()?;
     Ok(selection)
-}
-
-/// Reads only `id`, `source` and `token_count` of a count part (not the ids or text).
-fn read_ids_and_counts(
-    part: &Path,
-) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
-    let file = File::open(part).with_context(|| format!("cannot open {}", part.display()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("cannot read {}", part.display()))?;
-    let mask = ProjectionMask::columns(builder.parquet_schema(), ["id", "source", "token_count"]);
-    builder
-        .with_projection(mask)
-        .build()
-        .with_context(|| format!("cannot read {}", part.display()))
 }
 
 fn summarize(

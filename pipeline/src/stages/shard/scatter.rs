@@ -3,21 +3,20 @@
 //! scattered by one worker, so the spill files do not depend on the number of threads.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use arrow::array::{
-    ArrayBuilder, AsArray, ListBuilder, RecordBatch, StringBuilder, UInt32Builder, UInt64Builder,
+    ArrayBuilder, AsArray, ListArray, ListBuilder, RecordBatch, StringArray, StringBuilder,
+    UInt32Array, UInt32Builder, UInt64Array, UInt64Builder,
 };
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt32Type, UInt64Type};
-use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt32Type};
 use xxhash_rust::xxh3::Xxh3;
 
 use super::order::{bucket_of, copy_key};
 use super::spill::write_spill;
+use crate::stages::parts::{READ_BATCH_ROWS, open_columns, typed_column};
 
 /// Copies per selected document, keyed by [`document_key`].
 #[derive(Debug, Default)]
@@ -41,26 +40,15 @@ pub fn document_key(source: &str, id: &str) -> u128 {
 impl Selection {
     /// Reads the mix stage's `selection.parquet`.
     pub fn read(path: &Path) -> Result<Selection> {
-        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(|b| b.build())
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let columns = ["source", "id", "copies", "token_count"];
+        let reader = open_columns(path, &columns, READ_BATCH_ROWS)?;
         let mut selection = Selection::default();
         for batch in reader {
             let batch = batch.with_context(|| format!("cannot read {}", path.display()))?;
-            let column = |name: &str| {
-                batch
-                    .column_by_name(name)
-                    .with_context(|| format!("{} has no column `{name}`", path.display()))
-            };
-            let sources = column("source")?.as_string_opt::<i32>().context("source")?;
-            let ids = column("id")?.as_string_opt::<i32>().context("id")?;
-            let copies = column("copies")?
-                .as_primitive_opt::<UInt32Type>()
-                .context("copies")?;
-            let tokens = column("token_count")?
-                .as_primitive_opt::<UInt64Type>()
-                .context("token_count")?;
+            let sources: &StringArray = typed_column(&batch, "source", path)?;
+            let ids: &StringArray = typed_column(&batch, "id", path)?;
+            let copies: &UInt32Array = typed_column(&batch, "copies", path)?;
+            let tokens: &UInt64Array = typed_column(&batch, "token_count", path)?;
             for row in 0..batch.num_rows() {
                 let n = copies.value(row);
                 let key = document_key(sources.value(row), ids.value(row));
@@ -181,18 +169,7 @@ pub struct Scattered {
 
 /// Scatters the selected copies of one count part into the document buckets.
 pub fn scatter_part(plan: &ScatterPlan<'_>, part_index: usize, part: &Path) -> Result<Scattered> {
-    let file = File::open(part).with_context(|| format!("cannot open {}", part.display()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("cannot read {}", part.display()))?;
-    let mask = ProjectionMask::columns(
-        builder.parquet_schema(),
-        ["id", "source", "domain", "input_ids"],
-    );
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(1024)
-        .build()
-        .with_context(|| format!("cannot read {}", part.display()))?;
+    let reader = open_columns(part, &["id", "source", "domain", "input_ids"], 1024)?;
     let mut buffers: Vec<DocumentBuffer> =
         (0..plan.buckets).map(|_| DocumentBuffer::new()).collect();
     let spill_path = |bucket: usize, spill: usize| -> PathBuf {
@@ -204,23 +181,10 @@ pub fn scatter_part(plan: &ScatterPlan<'_>, part_index: usize, part: &Path) -> R
     let mut scattered = Scattered::default();
     for batch in reader {
         let batch = batch.with_context(|| format!("cannot read {}", part.display()))?;
-        let column = |name: &str| {
-            batch
-                .column_by_name(name)
-                .with_context(|| format!("{} has no column `{name}`", part.display()))
-        };
-        let ids = column("id")?
-            .as_string_opt::<i32>()
-            .context("id is not Utf8")?;
-        let sources = column("source")?
-            .as_string_opt::<i32>()
-            .context("source is not Utf8")?;
-        let domains = column("domain")?
-            .as_string_opt::<i32>()
-            .context("domain is not Utf8")?;
-        let tokens = column("input_ids")?
-            .as_list_opt::<i32>()
-            .context("input_ids is not a list")?;
+        let ids: &StringArray = typed_column(&batch, "id", part)?;
+        let sources: &StringArray = typed_column(&batch, "source", part)?;
+        let domains: &StringArray = typed_column(&batch, "domain", part)?;
+        let tokens: &ListArray = typed_column(&batch, "input_ids", part)?;
         for row in 0..batch.num_rows() {
             let (source, id) = (sources.value(row), ids.value(row));
             let copies = plan.selection.copies(source, id);
