@@ -133,18 +133,6 @@ fn toxicity_labelled() -> Vec<Labelled> {
     docs
 }
 
-fn finance_sets() -> Vec<(&'static str, Vec<Doc>)> {
-    vec![
-        ("ectsum", load::ectsum()),
-        ("sec_html", load::sec_html()),
-        ("phrasebank", load::phrasebank()),
-        ("fiqa", load::fiqa()),
-        ("semeval", load::semeval()),
-        ("fomc", load::fomc()),
-        ("reuters", load::reuters()),
-    ]
-}
-
 fn word_list() -> ToxicityFilter {
     let words = load::read_text("badwords_lists/ldnoobw/en.txt");
     ToxicityFilter::builder()
@@ -190,7 +178,7 @@ fn toxicity_classifier_beats_the_word_list_on_held_out_documents() {
     let mut total = 0;
     let mut by_model = 0;
     let mut by_list = 0;
-    for (name, set) in finance_sets() {
+    for (name, set) in load::finance_sets() {
         let m = set.iter().filter(|d| model.score(&d.text) >= 0.5).count();
         let l = set
             .iter()
@@ -386,7 +374,7 @@ fn general_sets() -> Vec<Doc> {
 #[test]
 fn finance_router_precision_and_recall_on_held_out_documents() {
     let mut docs: Vec<Labelled> = Vec::new();
-    for (_, set) in finance_sets() {
+    for (_, set) in load::finance_sets() {
         docs.extend(labelled(set, true));
     }
     docs.extend(labelled(general_sets(), false));

@@ -390,3 +390,16 @@ pub fn warc_target_uris(rel: &str) -> Vec<String> {
         .map(|u| u.trim().trim_matches(['<', '>']).to_owned())
         .collect()
 }
+
+/// Every finance corpus, by name: what false-positive rates on finance text are measured on.
+pub fn finance_sets() -> Vec<(&'static str, Vec<Doc>)> {
+    vec![
+        ("ectsum", ectsum()),
+        ("sec_html", sec_html()),
+        ("phrasebank", phrasebank()),
+        ("fiqa", fiqa()),
+        ("semeval", semeval()),
+        ("fomc", fomc()),
+        ("reuters", reuters()),
+    ]
+}

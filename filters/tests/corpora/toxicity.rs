@@ -12,18 +12,6 @@ fn filter(allow: bool) -> ToxicityFilter {
     b.build().unwrap()
 }
 
-fn finance_sets() -> Vec<(&'static str, Vec<Doc>)> {
-    vec![
-        ("ectsum", load::ectsum()),
-        ("sec_html", load::sec_html()),
-        ("phrasebank", load::phrasebank()),
-        ("fiqa", load::fiqa()),
-        ("semeval", load::semeval()),
-        ("fomc", load::fomc()),
-        ("reuters", load::reuters()),
-    ]
-}
-
 fn dropped(f: &ToxicityFilter, docs: &[Doc]) -> usize {
     docs.iter()
         .filter(|d| !f.check(&d.text, None).is_keep())
@@ -77,7 +65,7 @@ fn allow_list_brings_finance_false_positives_to_zero() {
     let allowed = filter(true);
     let mut before = Vec::new();
     let mut after = Vec::new();
-    for (name, docs) in finance_sets() {
+    for (name, docs) in load::finance_sets() {
         before.push((name, docs.len(), dropped(&plain, &docs)));
         after.push((name, docs.len(), dropped(&allowed, &docs)));
     }
