@@ -11,9 +11,6 @@ use super::model::StageState;
 use crate::run::stage_record::STAGE_RECORD_FILE;
 use crate::stages::Stage;
 
-/// The directory the shard stage writes; listed after the stages `Stage::ALL` knows.
-pub const SHARDS_DIR: &str = "shards";
-
 /// One stage directory and its record.
 #[derive(Debug, Clone)]
 pub struct StageDir {
@@ -80,18 +77,15 @@ impl StageDir {
 }
 
 /// The stage directories in pipeline order: the stages this build knows (present or not),
-/// the shards, then any other directory holding a `_stage.json`, by name.
+/// then any other directory holding a `_stage.json`, by name.
 pub fn discover(run_dir: &Path) -> Result<Vec<StageDir>> {
     if !run_dir.is_dir() {
         anyhow::bail!("{} is not a run directory", run_dir.display());
     }
-    let mut known: Vec<(String, String)> = Stage::ALL
+    let known: Vec<(String, String)> = Stage::ALL
         .iter()
         .map(|s| (s.name().to_owned(), s.dir_name().to_owned()))
         .collect();
-    if !known.iter().any(|(_, dir)| dir == SHARDS_DIR) {
-        known.push(("shard".to_owned(), SHARDS_DIR.to_owned()));
-    }
     let mut others: Vec<String> = std::fs::read_dir(run_dir)
         .with_context(|| format!("cannot list {}", run_dir.display()))?
         .filter_map(|entry| entry.ok())

@@ -13,7 +13,8 @@ use super::model::{
     BudgetView, DedupReport, DomainMixRow, DuplicateShare, GroupFunnel, MixReport, ShardsReport,
     ShareRow, SourceMixRow, StageFunnel, TokenFit, TokenizerReport,
 };
-use super::records::{SHARDS_DIR, StageDir, f64_at, read_json, str_at, u64_at};
+use super::records::{StageDir, f64_at, read_json, str_at, u64_at};
+use crate::stages::Stage;
 use crate::stages::mix::{MixSummary, PLAN_FILE, SourceSelection};
 use crate::stages::shard::manifest::{MANIFEST_FILE, Manifest};
 
@@ -261,7 +262,7 @@ pub fn budget(
 
 /// The shards from `shards/manifest.json`; `None` when the run wrote none.
 pub fn shards(run_dir: &Path) -> Result<Option<ShardsReport>> {
-    let dir = run_dir.join(SHARDS_DIR);
+    let dir = run_dir.join(Stage::Shard.dir_name());
     if !dir.join(MANIFEST_FILE).is_file() {
         return Ok(None);
     }

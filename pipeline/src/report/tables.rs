@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::drops::{dropped_dirs, parquet_parts};
-use super::records::{SHARDS_DIR, discover};
+use super::records::discover;
+use crate::stages::Stage;
 use crate::stages::shard::manifest::MANIFEST_FILE;
 
 /// Where a table's rows come from.
@@ -90,7 +91,7 @@ pub fn run_tables(run_dir: &Path) -> Result<Vec<RunTable>> {
                 TableSource::Parquet(vec![file]),
             );
         }
-        if stage.dir_name == SHARDS_DIR && stage.path.join(MANIFEST_FILE).is_file() {
+        if stage.dir_name == Stage::Shard.dir_name() && stage.path.join(MANIFEST_FILE).is_file() {
             add(
                 "shards".to_owned(),
                 &stage.name,
