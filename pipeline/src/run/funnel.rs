@@ -71,6 +71,22 @@ impl Funnel {
 /// stages record per partition.
 pub type SourceFunnels = BTreeMap<String, (String, Funnel)>;
 
+/// Counts one document of `bytes` into its source's funnel (created with the source's
+/// domain on its first document) and returns that funnel, for the stage to record the
+/// document's fate.
+pub fn admit<'a>(
+    funnels: &'a mut SourceFunnels,
+    source: &str,
+    domain: &str,
+    bytes: usize,
+) -> &'a mut Funnel {
+    let (_, funnel) = funnels
+        .entry(source.to_owned())
+        .or_insert_with(|| (domain.to_owned(), Funnel::default()));
+    funnel.input.add(Counts::one(bytes));
+    funnel
+}
+
 /// A funnel per source and per domain, and the total.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FunnelSummary {

@@ -27,7 +27,7 @@ use super::{StageContext, StageOutcome};
 use crate::filtering::{ChainOutcome, ClassifierUse, FilterChain};
 use crate::progress::human_bytes;
 use crate::run::fingerprint::{InputFile, fingerprint_config};
-use crate::run::funnel::{Counts, Funnel, FunnelSummary, SourceFunnels};
+use crate::run::funnel::{Counts, Funnel, FunnelSummary, SourceFunnels, admit};
 use crate::run::part_writer::PartWriter;
 use crate::run::stage_record::{FORMAT_VERSION, partition_key};
 
@@ -221,10 +221,12 @@ fn filter_part(
         for (row, outcome) in outcomes.iter().enumerate() {
             let text_len = columns.texts.value(row).len();
             bytes += text_len;
-            let (_, funnel) = funnels
-                .entry(columns.sources.value(row).to_owned())
-                .or_insert_with(|| (columns.domains.value(row).to_owned(), Funnel::default()));
-            funnel.input.add(Counts::one(text_len));
+            let funnel = admit(
+                &mut funnels,
+                columns.sources.value(row),
+                columns.domains.value(row),
+                text_len,
+            );
             match outcome.dropped_by {
                 Some((filter, reason)) => {
                     let step = outcome

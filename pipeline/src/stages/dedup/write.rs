@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::decide::{Decisions, Reason, Removal};
 use super::scan::PartInput;
 use crate::progress::StageProgress;
-use crate::run::funnel::{Counts, Funnel};
+use crate::run::funnel::{Counts, Funnel, admit};
 use crate::run::part_writer::PartWriter;
 use crate::stages::parts::{DocumentColumns, open_part};
 
@@ -82,10 +82,12 @@ pub fn write_part(
         for (row, outcome) in outcomes.iter().enumerate() {
             let text_len = columns.texts.value(row).len();
             bytes += text_len;
-            let (_, funnel) = funnels
-                .entry(columns.sources.value(row).to_owned())
-                .or_insert_with(|| (columns.domains.value(row).to_owned(), Funnel::default()));
-            funnel.input.add(Counts::one(text_len));
+            let funnel = admit(
+                &mut funnels,
+                columns.sources.value(row),
+                columns.domains.value(row),
+                text_len,
+            );
             match outcome {
                 Outcome::Removed(reason, _) => {
                     funnel.record_drop(reason.method(), reason.as_str(), text_len)
