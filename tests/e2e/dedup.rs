@@ -89,13 +89,19 @@ fn fixtures_dedup_removes_the_exact_copies_that_survive_the_filters() {
     assert_eq!(summary["dedup"]["exact_removed"], 2);
     assert_eq!(summary["dedup"]["minhash_removed"], 0);
     assert_eq!(summary["dedup"]["documents"], 9);
-    // Fixed-size records per document: group and priority (8), exact hash (16), 14 band
-    // hashes (112) and the signature flag (1), with the tables on top.
-    let per_doc = summary["dedup"]["memory"]["bytes_per_document"]
-        .as_f64()
-        .unwrap();
-    assert!((137.0..1024.0).contains(&per_doc), "{per_doc}");
-    assert_eq!(summary["dedup"]["memory"]["records"], 9 * 137);
+    // Fixed-size records per document: group and priority (8), exact hash (16) and the
+    // signature flag (1); 14 band records of 16 bytes; 8 bytes of union-find; the exact
+    // table on top. All in memory: nothing spilled at the default budget.
+    let memory = &summary["dedup"]["memory"];
+    let per_doc = memory["bytes_per_document"].as_f64().unwrap();
+    assert!((257.0..1024.0).contains(&per_doc), "{per_doc}");
+    assert_eq!(memory["records"], 9 * 25);
+    assert_eq!(memory["lsh_index"], 9 * 14 * 16);
+    assert_eq!(memory["union_find"], 9 * 8);
+    assert_eq!(
+        (&memory["runs"], &memory["spilled_bytes"]),
+        (&0.into(), &0.into())
+    );
 
     // Global indices follow the filter's parts: harborline 0, solstice 1, fn-001 2,
     // fn-003 3, gw-001 4, gw-002 5, gw-004 6.
@@ -455,4 +461,71 @@ fn dedup_command_reads_and_writes_parquet() {
         })
         .collect();
     assert_eq!(ids, ["d1", "d3"]);
+}
+
+/// A job over 3,000 documents in families of five near-copies (one word changed), split
+/// over two sources, with the given `[dedup]` memory budget.
+fn spill_job(dir: &Path, memory_mb: u64) -> std::path::PathBuf {
+    let texts: Vec<(String, String)> = (0..3_000)
+        .map(|i| {
+            let family = i / 5;
+            let words: Vec<String> = (0..200)
+                .map(|j| match j == i % 5 * 7 + 2 {
+                    true => format!("edit{i}"),
+                    false => format!("f{family}w{j}"),
+                })
+                .collect();
+            (format!("doc{i}"), words.join(" "))
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(id, t)| (id.as_str(), t.as_str()))
+        .collect();
+    write_jsonl(&dir.join("a.jsonl"), &refs[..1_500]);
+    write_jsonl(&dir.join("b.jsonl"), &refs[1_500..]);
+    write_job(
+        dir,
+        &format!(
+            "[job]\nname = \"spill\"\n\n\
+             [[source]]\nname = \"a\"\ndomain = \"general\"\nformat = \"jsonl\"\npaths = [\"a.jsonl\"]\n\n\
+             [[source]]\nname = \"b\"\ndomain = \"general\"\nformat = \"jsonl\"\npaths = [\"b.jsonl\"]\n\n\
+             [dedup]\nmemory_mb = {memory_mb}\n[dedup.exact]\n[dedup.minhash]\n"
+        ),
+    )
+}
+
+#[test]
+fn an_index_over_its_memory_budget_spills_to_disk_with_the_same_output() {
+    let in_memory = tempfile::tempdir().unwrap();
+    let job = spill_job(in_memory.path(), 4096);
+    run_ok(&["run", job.to_str().unwrap(), "--until", "dedup"]);
+    let spilled = tempfile::tempdir().unwrap();
+    // 1 MiB holds 32,768 band records per run; 3,000 documents have 42,000.
+    let job = spill_job(spilled.path(), 1);
+    run_ok(&["run", job.to_str().unwrap(), "--until", "dedup"]);
+
+    let stage = |dir: &Path| dir.join("runs/spill/03-dedup");
+    let files = |stage: &Path| -> Vec<Vec<u8>> {
+        part_files(stage)
+            .into_iter()
+            .chain(part_files(&stage.join("removed")))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect()
+    };
+    assert_eq!(
+        files(&stage(spilled.path())),
+        files(&stage(in_memory.path()))
+    );
+    let memory = |dir: &Path| stage_record(&stage(dir))["summary"]["dedup"].clone();
+    let (kept, spilt) = (memory(in_memory.path()), memory(spilled.path()));
+    assert_eq!(kept["minhash_removed"], 2_400);
+    assert_eq!(spilt["minhash_removed"], 2_400);
+    assert_eq!(spilt["cluster_sizes"], serde_json::json!({"5": 600}));
+    assert_eq!(kept["memory"]["runs"], 0);
+    // Two runs of band records (the second written at the end), none of pairs.
+    assert_eq!(spilt["memory"]["runs"], 2);
+    assert_eq!(spilt["memory"]["spilled_bytes"], 3_000 * 14 * 16);
+    // The run files are gone.
+    assert!(!stage(spilled.path()).join(".work").exists());
 }

@@ -32,37 +32,66 @@ pub fn resolve_clusters(
     pairs: &[(u32, u32)],
     priorities: &[u32],
 ) -> Result<Vec<NearDupDecision>, DedupError> {
-    if !priorities.is_empty() && priorities.len() != num_docs as usize {
-        return Err(super::error::invalid(
-            "priorities",
-            format!("{} priorities for {num_docs} documents", priorities.len()),
-        ));
-    }
-    let mut uf = UnionFind::new(num_docs);
+    let mut clusters = Clusters::new(num_docs);
     for &(a, b) in pairs {
-        uf.union(a, b)?;
+        clusters.connect(a, b)?;
     }
-    let roots = uf.roots();
-    let prio = |d: u32| priorities.get(d as usize).copied().unwrap_or(0);
-    // The best member of each cluster, stored at the cluster's root.
-    let mut best: Vec<u32> = (0..num_docs).collect();
-    for d in 0..num_docs {
-        let r = roots[d as usize] as usize;
-        let cur = best[r];
-        if (prio(d), d) < (prio(cur), cur) {
-            best[r] = d;
+    clusters.decide(priorities)
+}
+
+/// Clusters built from pairs as they stream in (e.g. from a merge of sorted files), so
+/// the pairs never have to be held: 8 bytes per document.
+#[derive(Debug, Clone)]
+pub struct Clusters {
+    uf: UnionFind,
+}
+
+impl Clusters {
+    /// `num_docs` documents, each alone.
+    pub fn new(num_docs: u32) -> Self {
+        Clusters {
+            uf: UnionFind::new(num_docs),
         }
     }
-    Ok((0..num_docs)
-        .map(|d| {
-            let keeper = best[roots[d as usize] as usize];
-            if keeper == d {
-                NearDupDecision::Keep
-            } else {
-                NearDupDecision::DuplicateOf(keeper)
+
+    /// Puts documents `a` and `b` in one cluster.
+    pub fn connect(&mut self, a: u32, b: u32) -> Result<(), DedupError> {
+        self.uf.union(a, b).map(|_| ())
+    }
+
+    /// One decision per document: in each cluster the lowest `(priority, index)` is kept.
+    /// `priorities` as for [`resolve_clusters`].
+    pub fn decide(mut self, priorities: &[u32]) -> Result<Vec<NearDupDecision>, DedupError> {
+        let num_docs = self.uf.len();
+        if !priorities.is_empty() && priorities.len() != num_docs as usize {
+            return Err(super::error::invalid(
+                "priorities",
+                format!("{} priorities for {num_docs} documents", priorities.len()),
+            ));
+        }
+        let roots = self.uf.roots();
+        drop(self.uf);
+        let prio = |d: u32| priorities.get(d as usize).copied().unwrap_or(0);
+        // The best member of each cluster, stored at the cluster's root.
+        let mut best: Vec<u32> = (0..num_docs).collect();
+        for d in 0..num_docs {
+            let r = roots[d as usize] as usize;
+            let cur = best[r];
+            if (prio(d), d) < (prio(cur), cur) {
+                best[r] = d;
             }
-        })
-        .collect())
+        }
+        Ok((0..num_docs)
+            .map(|d| {
+                let keeper = best[roots[d as usize] as usize];
+                if keeper == d {
+                    NearDupDecision::Keep
+                } else {
+                    NearDupDecision::DuplicateOf(keeper)
+                }
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub mod params;
 pub mod simplify;
 pub mod union_find;
 
-pub use cluster::{NearDupDecision, resolve_clusters};
+pub use cluster::{Clusters, NearDupDecision, resolve_clusters};
 pub use error::DedupError;
 pub use exact::{ExactDecision, ExactDeduper, exact_hash, url_hash};
 pub use lines::{

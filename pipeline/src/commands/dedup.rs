@@ -27,7 +27,7 @@ use crate::job::DedupSection;
 use crate::job::dedup::{ExactSection, MinHashSection};
 use crate::run::atomic::write_atomic;
 use crate::run::part_writer::PartWriter;
-use crate::stages::dedup::decide::{Reason, decide};
+use crate::stages::dedup::decide::{IndexBudget, Reason, decide};
 use crate::stages::dedup::signatures::{LineCounts, Signatures, Signer, doc_index};
 
 #[derive(Debug, Args)]
@@ -104,11 +104,20 @@ pub fn run(args: DedupArgs) -> Result<()> {
         })
         .collect();
     let mut signatures = Signatures::default();
-    for keys in keys {
-        signatures.push(0, 0, keys);
+    let mut records = Vec::new();
+    for (doc, keys) in keys.into_iter().enumerate() {
+        signatures.push(doc_index(doc)?, 0, 0, keys, &mut records);
     }
+    // The documents are in memory already: so is the index (nothing spills).
+    let budget = IndexBudget {
+        dir: args.output.clone(),
+        bytes: None,
+    };
+    let bands = budget.band_sorter(&signer, docs.len());
+    bands.extend(&records)?;
+    drop(records);
     let verify = section.minhash.as_ref().and_then(|m| m.verify_threshold);
-    let mut decisions = decide(signatures, &signer, verify, |wanted| {
+    let mut decisions = decide(signatures, bands, &signer, verify, &budget, |wanted| {
         Ok(wanted
             .iter()
             .map(|&d| (d, docs[d as usize].text.clone()))

@@ -11,6 +11,10 @@ use curate_filters::dedup::{
 };
 use serde::{Deserialize, Serialize};
 
+/// The near-duplicate index's default memory budget: 4 GiB holds the band records of
+/// about 19 million documents at 14 bands before anything goes to disk.
+pub const DEFAULT_MEMORY_MB: u64 = 4096;
+
 /// `[dedup]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -19,6 +23,10 @@ pub struct DedupSection {
     pub scope: DedupScope,
     /// Write removed documents with their reason to `removed/` (default true).
     pub write_removed: Option<bool>,
+    /// Memory, in MiB, the near-duplicate index may hold in band records (16 bytes per
+    /// band per document) and candidate pairs. Past it they are sorted into run files in
+    /// the stage's `.work/` and merged from disk, with the same decisions. Default 4096.
+    pub memory_mb: Option<u64>,
     pub exact: Option<ExactSection>,
     pub minhash: Option<MinHashSection>,
     pub lines: Option<LineDedupConfig>,
@@ -104,10 +112,16 @@ impl DedupSection {
         self.write_removed.unwrap_or(true)
     }
 
+    /// The index's memory budget in MiB.
+    pub fn memory_mb(&self) -> u64 {
+        self.memory_mb.unwrap_or(DEFAULT_MEMORY_MB)
+    }
+
     /// The section with every default filled in.
     pub fn resolved(&self) -> DedupSection {
         DedupSection {
             minhash: self.minhash.as_ref().map(MinHashSection::resolved),
+            memory_mb: Some(self.memory_mb()),
             ..self.clone()
         }
     }
@@ -119,6 +133,12 @@ impl DedupSection {
                 .config()
                 .validate()
                 .map_err(|e| ("dedup.minhash".to_owned(), e.to_string()))?;
+        }
+        if self.memory_mb == Some(0) {
+            return Err((
+                "dedup.memory_mb".to_owned(),
+                "must be at least 1".to_owned(),
+            ));
         }
         if let Some(lines) = &self.lines
             && lines.max_docs == 0

@@ -10,11 +10,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::{Context, Result};
 use curate_filters::dedup::{
-    ExactDecision, ExactDeduper, LineDeduper, LshIndex, NearDupDecision, TextNorm,
-    resolve_clusters, verify_pairs,
+    BandRecord, Clusters, ExactDecision, ExactDeduper, LineDeduper, NearDupDecision, TextNorm,
+    verify_pairs,
 };
 use serde::{Deserialize, Serialize};
 
+use super::external_sort::{ExternalSorter, SortStats, Sorted};
 use super::signatures::{LineCounts, Signatures, Signer};
 
 /// Why dedup removed a document.
@@ -75,16 +76,39 @@ pub struct DecisionStats {
 /// What the index held, in bytes: fixed-size records per document, no text.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IndexMemory {
-    /// Per-document records of pass 1 (group, priority, exact hash, band hashes).
+    /// Per-document records of pass 1 (group, priority, exact hash, signature flag).
     pub records: u64,
     /// The exact-dedup hash tables.
     pub exact_table: u64,
-    /// The LSH band records.
+    /// The LSH band records held in memory at once (all of them unless the budget made
+    /// them spill), or the candidate pairs held later, whichever is more.
     pub lsh_index: u64,
+    /// The near-duplicate clusters (union-find).
+    #[serde(default)]
+    pub union_find: u64,
+    /// Bytes of band records and pairs written to sorted run files (0: all in memory).
+    #[serde(default)]
+    pub spilled_bytes: u64,
+    /// Run files written.
+    #[serde(default)]
+    pub runs: u64,
+    /// Merge passes over the runs before the final merge.
+    #[serde(default)]
+    pub merge_passes: u64,
     /// The line count tables (grow with distinct lines, not documents).
     pub line_counts: u64,
-    /// `(records + exact_table + lsh_index) / documents`.
+    /// `(records + exact_table + lsh_index + union_find) / documents`.
     pub bytes_per_document: f64,
+}
+
+impl IndexMemory {
+    /// Records what sorting the band records and the candidate pairs cost.
+    fn add_sort(&mut self, bands: &SortStats, pairs: &SortStats) {
+        self.lsh_index = bands.peak_memory.max(pairs.peak_memory);
+        self.spilled_bytes = bands.spilled_bytes + pairs.spilled_bytes;
+        self.runs = bands.runs + pairs.runs;
+        self.merge_passes = bands.merge_passes + pairs.merge_passes;
+    }
 }
 
 /// Every decision of the global step.
@@ -123,13 +147,37 @@ impl Decisions {
     }
 }
 
-/// Decides every document. `fetch_texts` returns the texts of the given global indices; it
-/// is called only when MinHash candidates are verified, for the documents in candidate
-/// pairs.
+/// Where the index may spill and how much memory it may hold.
+#[derive(Debug, Clone)]
+pub struct IndexBudget {
+    /// The stage's scratch directory for run files.
+    pub dir: std::path::PathBuf,
+    /// Bytes of band records (and, later, candidate pairs) held in memory at once;
+    /// `None`: everything in memory.
+    pub bytes: Option<u64>,
+}
+
+impl IndexBudget {
+    /// The sorter pass 1 sends its band records to, sized for `documents`.
+    pub fn band_sorter(&self, signer: &Signer, documents: usize) -> ExternalSorter<BandRecord> {
+        ExternalSorter::new(
+            &self.dir,
+            "bands",
+            self.bytes,
+            documents.saturating_mul(signer.bands()),
+        )
+    }
+}
+
+/// Decides every document. `bands` holds the band records of pass 1. `fetch_texts`
+/// returns the texts of the given global indices; it is called only when MinHash
+/// candidates are verified, for the documents in candidate pairs.
 pub fn decide(
     signatures: Signatures,
+    bands: ExternalSorter<BandRecord>,
     signer: &Signer,
     verify_threshold: Option<f64>,
+    budget: &IndexBudget,
     mut fetch_texts: impl FnMut(&BTreeSet<u32>) -> Result<HashMap<u32, String>>,
 ) -> Result<Decisions> {
     let documents = signatures.len();
@@ -138,82 +186,56 @@ pub fn decide(
         ..DecisionStats::default()
     };
     stats.memory.records = signatures.record_bytes() as u64;
+    signatures.check(signer, signer.exact(), bands.len()?)?;
     let mut removed: Vec<Option<Removal>> = vec![None; documents];
 
-    if signatures.exact.len() == documents && documents > 0 {
+    if signer.exact() && documents > 0 {
         stats.memory.exact_table = exact_step(&signatures, &mut removed)? as u64;
     }
     if let Some(hasher) = signer.hasher() {
-        let bands = hasher.config().bands;
-        // Band offsets: documents with a signature hold `bands` hashes each, in order.
-        let mut offsets = Vec::with_capacity(documents);
-        let mut next = 0usize;
-        for &has in &signatures.has_bands {
-            offsets.push(has.then_some(next));
-            next += if has { bands } else { 0 };
-        }
-        // Sized up front, so the index holds no growth slack: 16 bytes per band.
-        let mut signed: BTreeMap<u32, usize> = BTreeMap::new();
-        for doc in (0..documents).filter(|&d| removed[d].is_none() && offsets[d].is_some()) {
-            *signed.entry(signatures.groups[doc]).or_default() += 1;
-        }
-        let mut groups: BTreeMap<u32, NearGroup> = BTreeMap::new();
-        for doc in 0..documents {
-            if removed[doc].is_some() {
+        stats.without_signature = (0..documents)
+            .filter(|&d| removed[d].is_none() && !signatures.has_bands[d])
+            .count() as u64;
+        let num_docs = super::signatures::doc_index(documents)?;
+        let (records, band_stats) = bands.finish().context("cannot sort the LSH band records")?;
+        let pairs = candidate_pairs(records, &removed, budget)?;
+        let (pairs, pair_stats) = pairs.finish().context("cannot sort the candidate pairs")?;
+        stats.memory.add_sort(&band_stats, &pair_stats);
+        let mut clusters = Clusters::new(num_docs);
+        let mut to_verify = verify_threshold.map(|_| Vec::new());
+        let mut last = None;
+        for pair in pairs {
+            let pair = pair?;
+            if last == Some(pair) {
                 continue;
             }
-            let key = signatures.groups[doc];
-            let group = groups.entry(key).or_insert_with(|| {
-                let mut index = LshIndex::new(bands);
-                index.reserve(signed.get(&key).copied().unwrap_or(0));
-                NearGroup {
-                    index,
-                    members: Vec::new(),
-                    priorities: Vec::new(),
-                }
-            });
-            let local = super::signatures::doc_index(group.members.len())?;
-            match offsets[doc] {
-                Some(at) => group
-                    .index
-                    .insert(local, &signatures.bands[at..at + bands])?,
-                None => stats.without_signature += 1,
+            last = Some(pair);
+            stats.candidate_pairs += 1;
+            match &mut to_verify {
+                Some(pending) => pending.push(pair),
+                None => clusters.connect(pair.0, pair.1)?,
             }
-            group.members.push(doc as u32);
-            group.priorities.push(signatures.priorities[doc]);
         }
-        stats.memory.lsh_index = groups.values().map(|g| g.index.memory_bytes() as u64).sum();
-        for group in groups.into_values() {
-            let NearGroup {
-                mut index,
-                members,
-                priorities,
-            } = group;
-            let pairs = index.candidate_pairs();
-            drop(index);
-            stats.candidate_pairs += pairs.len() as u64;
-            let pairs = match verify_threshold {
-                None => pairs,
-                Some(threshold) => {
-                    let wanted: BTreeSet<u32> = pairs
-                        .iter()
-                        .flat_map(|&(a, b)| [members[a as usize], members[b as usize]])
-                        .collect();
-                    let texts = fetch_texts(&wanted).context("cannot read candidate texts")?;
-                    verify_pairs(hasher, &pairs, threshold, |local| {
-                        texts.get(&members[local as usize])
-                    })
-                }
-            };
-            stats.confirmed_pairs += pairs.len() as u64;
-            let decisions = resolve_clusters(members.len() as u32, &pairs, &priorities)?;
-            for (local, decision) in decisions.into_iter().enumerate() {
-                if let NearDupDecision::DuplicateOf(keeper) = decision {
-                    removed[members[local] as usize] = Some(Removal {
-                        reason: Reason::MinHash,
-                        keeper: members[keeper as usize],
-                    });
-                }
+        stats.confirmed_pairs = stats.candidate_pairs;
+        if let (Some(threshold), Some(pending)) = (verify_threshold, to_verify) {
+            let wanted: BTreeSet<u32> = pending.iter().flat_map(|&(a, b)| [a, b]).collect();
+            let texts = fetch_texts(&wanted).context("cannot read candidate texts")?;
+            let confirmed = verify_pairs(hasher, &pending, threshold, |doc| texts.get(&doc));
+            stats.confirmed_pairs = confirmed.len() as u64;
+            for (a, b) in confirmed {
+                clusters.connect(a, b)?;
+            }
+        }
+        stats.memory.union_find = u64::from(num_docs) * 8;
+        let decisions = clusters.decide(&signatures.priorities)?;
+        for (doc, decision) in decisions.into_iter().enumerate() {
+            if let NearDupDecision::DuplicateOf(keeper) = decision
+                && removed[doc].is_none()
+            {
+                removed[doc] = Some(Removal {
+                    reason: Reason::MinHash,
+                    keeper,
+                });
             }
         }
     }
@@ -229,8 +251,8 @@ pub fn decide(
     stats.memory.bytes_per_document = if documents == 0 {
         0.0
     } else {
-        (stats.memory.records + stats.memory.exact_table + stats.memory.lsh_index) as f64
-            / documents as f64
+        let m = &stats.memory;
+        (m.records + m.exact_table + m.lsh_index + m.union_find) as f64 / documents as f64
     };
     Ok(Decisions {
         removed,
@@ -240,11 +262,37 @@ pub fn decide(
     })
 }
 
-/// The documents of one group going into LSH, numbered locally in global order.
-struct NearGroup {
-    index: LshIndex,
-    members: Vec<u32>,
-    priorities: Vec<u32>,
+/// The candidate pairs of the sorted band records, into a sorter of their own: within each
+/// run of equal `(band, hash)`, each document pairs with the one before it (as datatrove's
+/// bucket step does), documents already removed as exact copies left out.
+fn candidate_pairs(
+    records: Sorted<BandRecord>,
+    removed: &[Option<Removal>],
+    budget: &IndexBudget,
+) -> Result<ExternalSorter<(u32, u32)>> {
+    const BATCH: usize = 4096;
+    let pairs = ExternalSorter::new(&budget.dir, "pairs", budget.bytes, 0);
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut prev: Option<BandRecord> = None;
+    for record in records {
+        let record = record?;
+        if removed[record.doc as usize].is_some() {
+            continue;
+        }
+        if let Some(p) = prev
+            && p.band == record.band
+            && p.hash == record.hash
+        {
+            batch.push((p.doc.min(record.doc), p.doc.max(record.doc)));
+            if batch.len() == BATCH {
+                pairs.extend(&batch)?;
+                batch.clear();
+            }
+        }
+        prev = Some(record);
+    }
+    pairs.extend(&batch)?;
+    Ok(pairs)
 }
 
 /// Exact dedup per group, documents observed in `(priority, index)` order so the first
@@ -307,16 +355,30 @@ mod tests {
     use curate_filters::dedup::Scratch;
 
     fn decide_texts(section: &str, docs: &[(u32, &str)]) -> Decisions {
+        decide_within(section, docs, None)
+    }
+
+    /// As [`decide_texts`], holding at most `budget` bytes of band records and pairs.
+    fn decide_within(section: &str, docs: &[(u32, &str)], budget: Option<u64>) -> Decisions {
         let section: DedupSection = toml::from_str(section).unwrap();
         let signer = Signer::new(&section).unwrap();
         let mut signatures = Signatures::default();
         let mut scratch = Scratch::default();
-        for (priority, text) in docs {
-            signatures.push(0, *priority, signer.sign(text, None, &mut scratch));
+        let mut records = Vec::new();
+        for (doc, (priority, text)) in docs.iter().enumerate() {
+            let keys = signer.sign(text, None, &mut scratch);
+            signatures.push(doc as u32, 0, *priority, keys, &mut records);
         }
+        let scratch_dir = tempfile::tempdir().unwrap();
+        let budget = IndexBudget {
+            dir: scratch_dir.path().to_path_buf(),
+            bytes: budget,
+        };
+        let bands = budget.band_sorter(&signer, docs.len());
+        bands.extend(&records).unwrap();
         let texts: Vec<String> = docs.iter().map(|(_, t)| t.to_string()).collect();
         let threshold = section.minhash.as_ref().and_then(|m| m.verify_threshold);
-        let mut decisions = decide(signatures, &signer, threshold, |wanted| {
+        let mut decisions = decide(signatures, bands, &signer, threshold, &budget, |wanted| {
             Ok(wanted
                 .iter()
                 .map(|&d| (d, texts[d as usize].clone()))
@@ -415,5 +477,49 @@ mod tests {
         let d = decide_texts("[lines]\nmax_docs = 3", &refs);
         assert_eq!(d.stats.frequent_lines, 1);
         assert_eq!(d.line_dedupers[&0].apply("footer line\nbody").text, "body");
+    }
+
+    #[test]
+    fn a_budget_that_spills_gives_the_same_decisions() {
+        // 40 documents in 8 near-duplicate families (one word changed per member), with
+        // priorities that move the keeper.
+        let family = |f: usize, change: usize| -> String {
+            (0..200)
+                .map(|j| match j == change {
+                    true => "changed".to_owned(),
+                    false => format!("f{f}w{j}"),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let texts: Vec<String> = (0..40).map(|i| family(i % 8, 20 + i)).collect();
+        let docs: Vec<(u32, &str)> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ((i % 3) as u32, t.as_str()))
+            .collect();
+        let section = "[exact]\n[minhash]";
+        let memory = decide_within(section, &docs, None);
+        // 14 bands x 40 documents = 560 records; 160 bytes holds 5 of them per run, so
+        // 112 runs, merged in a pass first.
+        let spilled = decide_within(section, &docs, Some(160));
+        assert_eq!(spilled.removed, memory.removed);
+        assert_eq!(memory.stats.memory.runs, 0);
+        assert!(spilled.stats.memory.runs > super::super::external_sort::MAX_FAN_IN as u64);
+        assert!(spilled.stats.memory.merge_passes >= 1);
+        let counters = |d: &Decisions| {
+            let s = &d.stats;
+            (
+                s.exact_removed,
+                s.minhash_removed,
+                s.candidate_pairs,
+                s.cluster_sizes.clone(),
+            )
+        };
+        assert_eq!(counters(&spilled), counters(&memory));
+        assert_eq!(
+            memory.stats.minhash_removed + memory.stats.exact_removed,
+            32
+        );
     }
 }

@@ -12,6 +12,7 @@
 //! on the upstream documents and their order.
 
 pub mod decide;
+mod external_sort;
 mod scan;
 pub mod signatures;
 mod write;
@@ -22,18 +23,21 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use self::decide::{DecisionStats, decide};
+use self::decide::{DecisionStats, IndexBudget, decide};
 use self::scan::{SourceKeys, count_kept_lines, number_parts, read_column, scan_parts};
 use self::signatures::Signer;
 use self::write::{WritePlan, write_part};
 use super::partitioned::{PartitionPlan, PartitionStats, record_fingerprint, run_partitioned};
 use super::upstream::Upstream;
 use super::{StageContext, StageOutcome};
-use crate::job::{DedupScope, ResolvedJob};
+use crate::job::{DedupScope, DedupSection, ResolvedJob};
 use crate::progress::human_bytes;
 use crate::run::fingerprint::fingerprint_config;
 use crate::run::funnel::{FunnelSummary, SourceFunnels};
 use crate::run::stage_record::{FORMAT_VERSION, StageRecord, partition_key};
+
+/// The index's scratch directory (sorted run files), inside the stage directory.
+const WORK_DIR: &str = ".work";
 
 /// Statistics of one written part.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,7 +75,15 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let plan = PartitionPlan {
         stage: "dedup",
         stage_dir: &stage_dir,
-        config_fingerprint: fingerprint_config(&(FORMAT_VERSION, section, &sources)),
+        // The memory budget changes where the index is held, never what it decides.
+        config_fingerprint: fingerprint_config(&(
+            FORMAT_VERSION,
+            DedupSection {
+                memory_mb: None,
+                ..section.clone()
+            },
+            &sources,
+        )),
         input_fingerprint: upstream.fingerprint.clone(),
         inputs: Vec::new(),
         partitions: upstream.partitions(),
@@ -89,12 +101,26 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let started = Instant::now();
     let parts = number_parts(&upstream.parts)?;
     let signer = Signer::new(section)?;
-    let signatures = scan_parts(context.pool, &parts, &signer, &sources)?;
-    signatures.check(&signer, section.exact.is_some())?;
+    let budget = IndexBudget {
+        dir: stage_dir.join(WORK_DIR),
+        bytes: Some(section.memory_mb().saturating_mul(1 << 20)),
+    };
+    // Run files of an interrupted run are not reused: the index is rebuilt from pass 1.
+    if budget.dir.exists() {
+        std::fs::remove_dir_all(&budget.dir)
+            .with_context(|| format!("cannot clear {}", budget.dir.display()))?;
+    }
+    std::fs::create_dir_all(&budget.dir)
+        .with_context(|| format!("cannot create {}", budget.dir.display()))?;
+    let documents = parts.iter().map(|p| p.rows as usize).sum();
+    let bands = budget.band_sorter(&signer, documents);
+    let signatures = scan_parts(context.pool, &parts, &signer, &sources, &bands)?;
     let verify = section.minhash.as_ref().and_then(|m| m.verify_threshold);
-    let mut decisions = decide(signatures, &signer, verify, |wanted| {
+    let mut decisions = decide(signatures, bands, &signer, verify, &budget, |wanted| {
         read_column(&parts, wanted, "text")
     })?;
+    std::fs::remove_dir_all(&budget.dir)
+        .with_context(|| format!("cannot remove {}", budget.dir.display()))?;
     if signer.counts_lines() {
         let counts = count_kept_lines(context.pool, &parts, &signer, &decisions)?;
         decisions.set_line_counts(counts);

@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use arrow::array::{Array, AsArray};
-use curate_filters::dedup::Scratch;
+use curate_filters::dedup::{BandRecord, Scratch};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rayon::prelude::*;
 
 use super::decide::Decisions;
+use super::external_sort::ExternalSorter;
 use super::signatures::{DocKeys, LineCounts, Signatures, Signer, doc_index};
 use crate::stages::parts::{DocumentColumns, READ_BATCH_ROWS, open_part};
 
@@ -52,18 +53,20 @@ pub fn number_parts(parts: &[(usize, PathBuf)]) -> Result<Vec<PartInput>> {
 /// How a document's source maps to its dedup group and priority rank.
 pub type SourceKeys = BTreeMap<String, (u32, u32)>;
 
-/// Pass 1 over every part, in parallel; the records come back in global order.
+/// Pass 1 over every part, in parallel; the records come back in global order, the band
+/// records go to `bands`.
 pub fn scan_parts(
     pool: &rayon::ThreadPool,
     parts: &[PartInput],
     signer: &Signer,
     sources: &SourceKeys,
+    bands: &ExternalSorter<BandRecord>,
 ) -> Result<Signatures> {
     let scanned: Vec<Signatures> = pool.install(|| {
         parts
             .par_iter()
             .map(|part| {
-                scan_part(part, signer, sources)
+                scan_part(part, signer, sources, bands)
                     .with_context(|| format!("dedup pass 1 failed on {}", part.path.display()))
             })
             .collect::<Result<_>>()
@@ -75,8 +78,15 @@ pub fn scan_parts(
     Ok(all)
 }
 
-fn scan_part(part: &PartInput, signer: &Signer, sources: &SourceKeys) -> Result<Signatures> {
+fn scan_part(
+    part: &PartInput,
+    signer: &Signer,
+    sources: &SourceKeys,
+    bands: &ExternalSorter<BandRecord>,
+) -> Result<Signatures> {
     let mut signatures = Signatures::default();
+    let mut records = Vec::new();
+    let mut doc = part.start;
     for batch in open_part(&part.path)? {
         let batch = batch.with_context(|| format!("cannot read {}", part.path.display()))?;
         let columns = DocumentColumns::of(&batch)?;
@@ -86,13 +96,24 @@ fn scan_part(part: &PartInput, signer: &Signer, sources: &SourceKeys) -> Result<
                 signer.sign(columns.texts.value(row), columns.url(row), scratch)
             })
             .collect();
+        records.clear();
         for (row, keys) in keys.into_iter().enumerate() {
             let source = columns.sources.value(row);
             let &(group, priority) = sources
                 .get(source)
                 .with_context(|| format!("document of unknown source `{source}`"))?;
-            signatures.push(group, priority, keys);
+            signatures.push(doc, group, priority, keys, &mut records);
+            doc += 1;
         }
+        bands.extend(&records)?;
+    }
+    if doc != part.start + part.rows {
+        anyhow::bail!(
+            "{}: {} rows read, its footer says {}",
+            part.path.display(),
+            doc - part.start,
+            part.rows
+        );
     }
     Ok(signatures)
 }

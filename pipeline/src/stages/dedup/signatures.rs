@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
-use curate_filters::dedup::{LineCounter, MinHasher, Scratch, exact_hash, url_hash};
+use curate_filters::dedup::{BandRecord, LineCounter, MinHasher, Scratch, exact_hash, url_hash};
 
 use crate::job::DedupSection;
 use crate::job::dedup::ExactSection;
@@ -50,6 +50,11 @@ impl Signer {
         self.hasher.as_ref()
     }
 
+    /// Whether exact dedup runs (every document then has an exact hash).
+    pub fn exact(&self) -> bool {
+        self.exact.is_some()
+    }
+
     pub fn counts_lines(&self) -> bool {
         self.lines.is_some()
     }
@@ -73,7 +78,9 @@ impl Signer {
     }
 }
 
-/// The pass-1 records of a run of documents, by global document index.
+/// The pass-1 records of a run of documents, by global document index. The band hashes
+/// are not here: they go, as [`BandRecord`]s, to the sorter that builds the LSH index
+/// ([`Signatures::push`]).
 #[derive(Debug, Default)]
 pub struct Signatures {
     /// The group each document is deduplicated within (its source under `per_source`).
@@ -82,8 +89,6 @@ pub struct Signatures {
     pub priorities: Vec<u32>,
     /// Exact hashes (empty when exact dedup is off).
     pub exact: Vec<u128>,
-    /// Band hashes, `bands` per document with a signature, in document order.
-    pub bands: Vec<u64>,
     /// Whether each document has band hashes (empty when MinHash is off).
     pub has_bands: Vec<bool>,
 }
@@ -97,15 +102,29 @@ impl Signatures {
         self.groups.is_empty()
     }
 
-    /// Adds the next document (global index `self.len()` plus the caller's offset).
-    pub fn push(&mut self, group: u32, priority: u32, keys: DocKeys) {
+    /// Adds document `doc` (its global index, `self.len()` plus the caller's offset). Its
+    /// band hashes are appended to `records` as `(group * bands + band, hash, doc)`, so
+    /// that documents of different groups never share an LSH bucket.
+    pub fn push(
+        &mut self,
+        doc: u32,
+        group: u32,
+        priority: u32,
+        keys: DocKeys,
+        records: &mut Vec<BandRecord>,
+    ) {
         self.groups.push(group);
         self.priorities.push(priority);
         if let Some(hash) = keys.exact {
             self.exact.push(hash);
         }
         if let Some(bands) = &keys.bands {
-            self.bands.extend_from_slice(bands);
+            let first = group.saturating_mul(bands.len() as u32);
+            records.extend(bands.iter().enumerate().map(|(band, &hash)| BandRecord {
+                band: first + band as u32,
+                hash,
+                doc,
+            }));
         }
         self.has_bands.push(keys.bands.is_some());
     }
@@ -115,27 +134,26 @@ impl Signatures {
         self.groups.extend(other.groups);
         self.priorities.extend(other.priorities);
         self.exact.extend(other.exact);
-        self.bands.extend(other.bands);
         self.has_bands.extend(other.has_bands);
     }
 
-    /// Bytes of the per-document records (not the line counts, which grow with distinct
-    /// lines rather than documents).
+    /// Bytes of the per-document records (not the band records, held by their sorter,
+    /// nor the line counts, which grow with distinct lines rather than documents).
     pub fn record_bytes(&self) -> usize {
         self.groups.len() * 4
             + self.priorities.len() * 4
             + self.exact.len() * 16
-            + self.bands.len() * 8
             + self.has_bands.len()
     }
 
-    /// Checks the records are consistent with `signer` (every document hashed alike).
-    pub fn check(&self, signer: &Signer, exact: bool) -> Result<()> {
+    /// Checks the records are consistent with `signer` (every document hashed alike);
+    /// `band_records` is the number of band records the documents produced.
+    pub fn check(&self, signer: &Signer, exact: bool, band_records: u64) -> Result<()> {
         if exact && self.exact.len() != self.len() {
             bail!("exact hashes missing for some documents");
         }
-        let with_bands = self.has_bands.iter().filter(|&&b| b).count();
-        if self.bands.len() != with_bands * signer.bands() {
+        let with_bands = self.has_bands.iter().filter(|&&b| b).count() as u64;
+        if band_records != with_bands * signer.bands() as u64 {
             bail!("band hashes missing for some documents");
         }
         Ok(())
