@@ -6,7 +6,7 @@
 pub mod cli;
 pub mod commands;
 pub mod document;
-pub mod extract;
+pub use curate_extract as extract;
 pub mod filtering;
 pub mod ingest;
 pub mod job;

@@ -6,14 +6,13 @@
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use flate2::read::GzDecoder;
 use serde::Serialize;
 
-use crate::extract::eval::{self, BENCHMARKS, Score};
+use crate::extract::eval::{self, BENCHMARKS};
 use crate::extract::{self, Favor, Links, Options, decode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -34,7 +33,7 @@ pub enum FavorArg {
 /// Which extractor the evaluation runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Engine {
-    /// `curate::extract`.
+    /// `curate_extract`, this crate's extractor.
     Curate,
     /// The `trafilatura` crate with the options WARC ingest uses.
     TrafilaturaCrate,
@@ -166,46 +165,16 @@ fn trafilatura_crate(html: &str) -> Option<String> {
         .map(|r| r.content_text)
 }
 
-/// CPU time of the calling thread in seconds, from `/proc/thread-self/stat` (user + system
-/// clock ticks at the usual 100 Hz); `None` off Linux. CPU time, unlike wall time, does not
-/// count the time other processes hold the core, so per-core speed is comparable on a
-/// shared machine.
-fn thread_cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-/// Runs one engine over pages: the score, the wall time spent extracting (decoding
-/// included) and the thread's CPU time over the whole run, when known.
-fn score_engine(
-    pages: &[eval::Page],
-    engine: Engine,
-    options: &Options,
-) -> (Score, Duration, Option<f64>) {
-    let mut score = Score::default();
-    let mut spent = Duration::ZERO;
-    let cpu_before = thread_cpu_seconds();
-    let mut results = Vec::with_capacity(pages.len());
-    for page in pages {
-        let started = Instant::now();
-        let got = match engine {
-            Engine::TrafilaturaCrate => trafilatura_crate(&decode::decode_html(&page.html)),
-            _ => extract::extract_bytes(&page.html, options)
-                .ok()
-                .map(|e| e.text),
-        };
-        spent += started.elapsed();
-        results.push(got);
+/// Runs one engine over pages on this thread.
+fn score_engine(pages: &[eval::Page], engine: Engine, options: &Options) -> eval::Run {
+    match engine {
+        Engine::TrafilaturaCrate => {
+            eval::run_engine(pages, |html| trafilatura_crate(&decode::decode_html(html)))
+        }
+        _ => eval::run_engine(pages, |html| {
+            extract::extract_bytes(html, options).ok().map(|e| e.text)
+        }),
     }
-    let cpu = cpu_before.and_then(|before| Some(thread_cpu_seconds()? - before));
-    for (page, got) in pages.iter().zip(&results) {
-        score.add(&page.expected, got.as_deref());
-    }
-    (score, spent, cpu)
 }
 
 fn evaluate(dir: &Path, args: &ExtractArgs, options: &Options) -> Result<()> {
@@ -220,9 +189,10 @@ fn evaluate(dir: &Path, args: &ExtractArgs, options: &Options) -> Result<()> {
         let pages = eval::load(dir, bench, args.max_pages)?;
         let bytes: usize = pages.iter().map(|p| p.html.len()).sum();
         for &engine in engines {
-            let (score, spent, cpu) = score_engine(&pages, engine, options);
+            let run = score_engine(&pages, engine, options);
+            let score = &run.score;
             let (p, r, f) = score.prf();
-            let secs = cpu.unwrap_or(spent.as_secs_f64()).max(1e-9);
+            let secs = run.seconds();
             let name = match engine {
                 Engine::TrafilaturaCrate => "trafilatura-crate",
                 _ => "curate",

@@ -1,11 +1,14 @@
 //! Main-text extraction from HTML: parse into a bounded tree, remove boilerplate, pick the
 //! main content, render it as lines.
 //!
-//! The parser is the `html5ever` tokenizer (the WHATWG tokenizer: entities, raw-text
-//! elements and malformed markup handled as browsers do) feeding our own tree builder,
+//! The parser is our tokenizer ([`tokenize`]: WHATWG rules for tags, comments, raw text
+//! and character references, scanning text with `memchr`) feeding our own tree builder,
 //! which bounds depth and time; see [`dom`]. Every stage is a linear pass over the node
 //! arena, so the cost of a page is proportional to its size, and the hard limits in
 //! [`Limits`] bound that size, the depth and the wall-clock time.
+//!
+//! The crate has no I/O beyond [`eval`], which loads the HTML extraction benchmarks and
+//! scores extractions against them (`examples/extract_eval.rs` runs it in release).
 
 pub mod boilerplate;
 pub mod decode;
@@ -13,6 +16,7 @@ pub mod dom;
 pub mod eval;
 pub mod render;
 pub mod select;
+pub mod tokenize;
 
 use std::time::{Duration, Instant};
 
@@ -124,10 +128,15 @@ pub fn extract(html: &str, options: &Options) -> Result<Extracted, ExtractError>
         cut -= 1;
     }
     let dom = dom::parse(&html[..cut], &options.limits, started)?;
-    let pruned = boilerplate::prune(&dom, options);
-    let roots = select::select(&dom, &pruned, options.favor);
-    let budget = options.limits.time_budget;
-    let (text, late) = render::render(&dom, &pruned, &roots, &|| started.elapsed() > budget);
+    let (mut text, mut late) = main_text(&dom, options, true, started);
+    if text.len() < FALLBACK_BELOW_BYTES && !late {
+        // Keyword rules left (almost) nothing: the page's content carries a boilerplate
+        // name. Keep what the markup alone says, if that finds more.
+        let (fallback, fallback_late) = main_text(&dom, options, false, started);
+        if fallback.len() > text.len() {
+            (text, late) = (fallback, fallback_late);
+        }
+    }
     let title = if dom.og_title.is_empty() {
         render::one_line(&dom.title)
     } else {
@@ -139,6 +148,23 @@ pub fn extract(html: &str, options: &Options) -> Result<Extracted, ExtractError>
         text,
         truncated: dom.truncated || late || cut < html.len(),
     })
+}
+
+/// Text shorter than this (in bytes) sends a page to the keyword-free fallback.
+const FALLBACK_BELOW_BYTES: usize = 250;
+
+/// Prunes, selects and renders `dom`; `true` with the text when the time budget ran out.
+fn main_text(
+    dom: &dom::Dom,
+    options: &Options,
+    keywords: bool,
+    started: Instant,
+) -> (String, bool) {
+    let mut pruned = boilerplate::prune_with(dom, options, keywords);
+    let roots = select::select(dom, &pruned, options.favor);
+    select::drop_nested_articles(dom, &mut pruned, &roots, options.favor);
+    let budget = options.limits.time_budget;
+    render::render(dom, &pruned, &roots, true, &|| started.elapsed() > budget)
 }
 
 /// All visible text of a page, no boilerplate removal (used to turn reference HTML into
@@ -169,8 +195,9 @@ pub fn visible_text(html: &str, limits: &Limits) -> Result<String, ExtractError>
         link_len: Vec::new(),
         commas: Vec::new(),
         contains_main: Vec::new(),
+        prose: Vec::new(),
     };
-    Ok(render::render(&dom, &pruned, &[0], &|| false).0)
+    Ok(render::render(&dom, &pruned, &[0], false, &|| false).0)
 }
 
 #[cfg(test)]

@@ -13,12 +13,64 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
 use flate2::read::GzDecoder;
 use serde::Deserialize;
+use thiserror::Error;
 
-use super::{Limits, decode, visible_text};
+use crate::{ExtractError, Limits, decode, visible_text};
+
+/// Why a benchmark could not be loaded.
+#[derive(Debug, Error)]
+pub enum EvalError {
+    /// A benchmark file could not be read or decompressed.
+    #[error("read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A ground-truth record is not the JSON the benchmark documents.
+    #[error("parse {path}: {source}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: serde_json::Error,
+    },
+    /// The reference HTML of a page could not be turned into text.
+    #[error("expected text of {id}: {source}")]
+    Reference {
+        /// The page id.
+        id: String,
+        /// The underlying error.
+        source: ExtractError,
+    },
+    /// The benchmark name is not one of [`BENCHMARKS`].
+    #[error("unknown benchmark {0}")]
+    UnknownBenchmark(String),
+    /// The benchmark folder holds no pages.
+    #[error("no pages found in {0}")]
+    Empty(PathBuf),
+}
+
+type Result<T> = std::result::Result<T, EvalError>;
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EvalError + '_ {
+    move |source| EvalError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn json_err(path: &Path) -> impl FnOnce(serde_json::Error) -> EvalError + '_ {
+    move |source| EvalError::Json {
+        path: path.to_path_buf(),
+        source,
+    }
+}
 
 /// What a page's extraction is compared with.
 #[derive(Debug, Clone)]
@@ -55,9 +107,9 @@ pub const BENCHMARKS: [&str; 4] = [
 
 fn read_gz(path: &Path) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    GzDecoder::new(File::open(path).with_context(|| format!("open {}", path.display()))?)
+    GzDecoder::new(File::open(path).map_err(io_err(path))?)
         .read_to_end(&mut out)
-        .with_context(|| format!("gunzip {}", path.display()))?;
+        .map_err(io_err(path))?;
     Ok(out)
 }
 
@@ -69,10 +121,10 @@ pub fn load(root: &Path, bench: &str, max_pages: Option<usize>) -> Result<Vec<Pa
         "scrapinghub_aeb" => load_aeb(&dir)?,
         "mozilla_readability" => load_readability(&dir)?,
         "trafilatura_eval" => load_trafilatura(&dir)?,
-        other => bail!("unknown benchmark {other}"),
+        other => return Err(EvalError::UnknownBenchmark(other.to_string())),
     };
     if pages.is_empty() {
-        bail!("no pages found in {}", dir.display());
+        return Err(EvalError::Empty(dir));
     }
     pages.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(max) = max_pages {
@@ -93,11 +145,12 @@ struct WcxbTruth {
 }
 
 fn load_wcxb(dir: &Path) -> Result<Vec<Page>> {
-    let truth = read_gz(&dir.join("ground_truth.jsonl.gz"))?;
+    let path = dir.join("ground_truth.jsonl.gz");
+    let truth = read_gz(&path)?;
     let mut pages = Vec::new();
     for line in truth.lines() {
-        let line = line?;
-        let record: WcxbRecord = serde_json::from_str(&line).context("wcxb ground truth")?;
+        let line = line.map_err(io_err(&path))?;
+        let record: WcxbRecord = serde_json::from_str(&line).map_err(json_err(&path))?;
         let Some(text) = record
             .ground_truth
             .main_content
@@ -122,8 +175,10 @@ struct AebRecord {
 }
 
 fn load_aeb(dir: &Path) -> Result<Vec<Page>> {
-    let file = File::open(dir.join("ground-truth.json")).context("aeb ground truth")?;
-    let truth: HashMap<String, AebRecord> = serde_json::from_reader(BufReader::new(file))?;
+    let path = dir.join("ground-truth.json");
+    let file = File::open(&path).map_err(io_err(&path))?;
+    let truth: HashMap<String, AebRecord> =
+        serde_json::from_reader(BufReader::new(file)).map_err(json_err(&path))?;
     let mut pages = Vec::new();
     for (id, record) in truth {
         let html = read_gz(&dir.join("html").join(format!("{id}.html.gz")))?;
@@ -140,9 +195,8 @@ fn load_readability(dir: &Path) -> Result<Vec<Page>> {
     let mut pages = Vec::new();
     let root = dir.join("test-pages");
     let entries: Vec<PathBuf> = std::fs::read_dir(&root)
-        .with_context(|| format!("read {}", root.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()?;
+        .and_then(|dir| dir.map(|e| e.map(|e| e.path())).collect())
+        .map_err(io_err(&root))?;
     let limits = Limits {
         time_budget: std::time::Duration::from_secs(60),
         ..Limits::default()
@@ -154,8 +208,13 @@ fn load_readability(dir: &Path) -> Result<Vec<Page>> {
             .unwrap_or_default();
         let html = read_gz(&page_dir.join("source.html.gz"))?;
         let expected_html = read_gz(&page_dir.join("expected.html.gz"))?;
-        let expected = visible_text(&decode::decode_html(&expected_html), &limits)
-            .with_context(|| format!("expected text of {id}"))?;
+        let expected =
+            visible_text(&decode::decode_html(&expected_html), &limits).map_err(|source| {
+                EvalError::Reference {
+                    id: id.clone(),
+                    source,
+                }
+            })?;
         pages.push(Page {
             id,
             html,
@@ -175,10 +234,12 @@ struct TrafilaturaRecord {
 }
 
 fn load_trafilatura(dir: &Path) -> Result<Vec<Page>> {
-    let file = File::open(dir.join("annotations.jsonl")).context("trafilatura annotations")?;
+    let path = dir.join("annotations.jsonl");
+    let file = File::open(&path).map_err(io_err(&path))?;
     let mut pages = Vec::new();
     for line in BufReader::new(file).lines() {
-        let record: TrafilaturaRecord = serde_json::from_str(&line?)?;
+        let line = line.map_err(io_err(&path))?;
+        let record: TrafilaturaRecord = serde_json::from_str(&line).map_err(json_err(&path))?;
         let html = read_gz(
             &dir.join("pages")
                 .join(format!("{}.html.gz", record.page_id)),
@@ -297,6 +358,79 @@ impl Score {
         let n = self.pages.max(1) as f64;
         (self.sum_p / n, self.sum_r / n, self.sum_f / n)
     }
+}
+
+/// CPU time of the calling thread in seconds, from `/proc/thread-self/stat` (user + system
+/// clock ticks at the usual 100 Hz); `None` off Linux. CPU time, unlike wall time, does not
+/// count the time other processes hold the core, so per-core speed is comparable on a
+/// shared machine.
+pub fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let after_name = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// One engine's run over a benchmark: its score and the time it spent.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The score.
+    pub score: Score,
+    /// Wall time of one pass of the engine over the pages (decoding included, scoring
+    /// left out).
+    pub wall: Duration,
+    /// CPU seconds of the calling thread for one pass, when known.
+    pub cpu: Option<f64>,
+}
+
+impl Run {
+    /// Seconds the speed figures divide by: thread CPU time, else wall time.
+    pub fn seconds(&self) -> f64 {
+        self.cpu.unwrap_or(self.wall.as_secs_f64()).max(1e-9)
+    }
+}
+
+/// Runs `engine` (raw HTML bytes to text, `None` on failure) over `pages` on the calling
+/// thread, then scores the results; scoring is left out of the timings.
+pub fn run_engine(pages: &[Page], engine: impl FnMut(&[u8]) -> Option<String>) -> Run {
+    run_engine_timed(pages, engine, 0.0)
+}
+
+/// [`run_engine`], timed over repeated passes until they add up to `min_seconds` (CPU
+/// time where known): one pass over a small benchmark is too short for the 10 ms clock
+/// ticks of the thread CPU time. The times in the result are per pass; the score is the
+/// first pass's.
+pub fn run_engine_timed(
+    pages: &[Page],
+    mut engine: impl FnMut(&[u8]) -> Option<String>,
+    min_seconds: f64,
+) -> Run {
+    let cpu_before = thread_cpu_seconds();
+    let started = Instant::now();
+    let results: Vec<Option<String>> = pages.iter().map(|page| engine(&page.html)).collect();
+    let mut passes = 1u32;
+    let spent = |cpu_before: Option<f64>, started: Instant| {
+        cpu_before
+            .and_then(|before| thread_cpu_seconds().map(|now| now - before))
+            .unwrap_or(started.elapsed().as_secs_f64())
+    };
+    while spent(cpu_before, started) < min_seconds {
+        for page in pages {
+            std::hint::black_box(engine(&page.html));
+        }
+        passes += 1;
+    }
+    let wall = started.elapsed() / passes;
+    let cpu = cpu_before
+        .and_then(|before| Some(thread_cpu_seconds()? - before))
+        .map(|cpu| cpu / f64::from(passes));
+    let mut score = Score::default();
+    for (page, got) in pages.iter().zip(&results) {
+        score.add(&page.expected, got.as_deref());
+    }
+    Run { score, wall, cpu }
 }
 
 #[cfg(test)]

@@ -189,3 +189,155 @@ fn unclosed_script_does_not_leak() {
     let text = text_of("<p>Visible paragraph text here.</p><script>document.write('<p>x')");
     assert_eq!(text, "Visible paragraph text here.");
 }
+
+/// A paragraph of prose: long, with commas, no links.
+fn prose(topic: &str) -> String {
+    format!(
+        "<p>The {topic} is described here at length, with several clauses, commas, and \
+         enough detail that any reader would take it for the body of an article.</p>"
+    )
+}
+
+#[test]
+fn chrome_keywords_yield_to_prose() {
+    let html = format!(
+        "<body><div class=\"site-nav\"><a href=\"/a\">Home</a> <a href=\"/b\">About</a></div>\
+         <div id=\"story\"><div class=\"content-nav-section\"><h2>Part one</h2>{}{}</div>\
+         <div class=\"content-nav-section\"><h2>Part two</h2>{}{}</div>\
+         <div class=\"content-nav-section\"><h2>Part three</h2>{}</div>\
+         <div class=\"share-bar\"><a href=\"/s\">Share this</a></div></div></body>",
+        prose("river"),
+        prose("valley"),
+        prose("mountain"),
+        prose("forest"),
+        prose("lake")
+    );
+    let text = text_of(&html);
+    for kept in [
+        "Part one",
+        "The forest is described",
+        "Part three",
+        "The lake is",
+    ] {
+        assert!(text.contains(kept), "{kept}: {text}");
+    }
+    assert!(
+        !text.contains("About") && !text.contains("Share this"),
+        "{text}"
+    );
+}
+
+#[test]
+fn nested_teaser_articles_are_dropped_but_forum_posts_kept() {
+    let teaser =
+        "<article><h3><a href=\"/other\">Another story</a></h3><p>Short teaser.</p></article>";
+    let html = format!(
+        "<body><article><h1>Main story</h1>{}{}{}{}{teaser}{teaser}</article></body>",
+        prose("harbour"),
+        prose("lighthouse"),
+        prose("ferry"),
+        prose("tide")
+    );
+    let text = text_of(&html);
+    assert!(text.contains("The tide is described"), "{text}");
+    assert!(
+        !text.contains("Another story") && !text.contains("Short teaser"),
+        "{text}"
+    );
+
+    let post = |who: &str| {
+        format!(
+            "<article class=\"post\"><p>{who} wrote:</p>{}</article>",
+            prose(who)
+        )
+    };
+    let html = format!(
+        "<body><article class=\"thread\"><h1>Thread</h1>{}{}{}</article></body>",
+        post("alice"),
+        post("bob"),
+        post("carol")
+    );
+    let text = text_of(&html);
+    for who in ["alice", "bob", "carol"] {
+        assert!(text.contains(&format!("The {who} is described")), "{text}");
+    }
+}
+
+#[test]
+fn paragraphs_split_into_cards_are_joined() {
+    // Each paragraph sits in its own card: no card wins alone, their container does.
+    let card = |topic: &str| {
+        format!(
+            "<div class=\"card\"><div class=\"card-body\">{}</div></div>",
+            prose(topic)
+        )
+    };
+    let html = format!(
+        "<body><div class=\"menu\"><a href=\"/1\">One</a> <a href=\"/2\">Two</a></div>\
+         <div id=\"cards\">{}{}{}{}{}</div>\
+         <div class=\"links\"><a href=\"/x\">Imprint</a> <a href=\"/y\">Privacy</a></div></body>",
+        card("north"),
+        card("south"),
+        card("east"),
+        card("west"),
+        card("centre")
+    );
+    let text = text_of(&html);
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(!text.contains("Imprint"));
+}
+
+#[test]
+fn listing_pages_keep_their_headline_links() {
+    let item = |n: u32| {
+        format!(
+            "<div class=\"item\"><h2><a href=\"/story/{n}\">A headline long enough to be a \
+             story title, number {n}</a></h2><span>By staff</span></div>"
+        )
+    };
+    let items: String = (1..=6).map(item).collect();
+    let html = format!(
+        "<body><ul class=\"top\"><li><a href=\"/\">Home</a></li><li><a href=\"/n\">News</a>\
+         </li></ul><div id=\"list\">{items}</div></body>"
+    );
+    let text = text_of(&html);
+    assert!(
+        text.contains("story title, number 1") && text.contains("number 6"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_single_article_is_taken_whole() {
+    let rows: String = (0..40)
+        .map(|i| format!("<tr><td>Signatory number {i}, of some institution</td></tr>"))
+        .collect();
+    let html = format!(
+        "<body><article><h1>Open letter</h1>{}{}{}<table>{rows}</table></article>\
+         <div class=\"promo\">Subscribe now</div></body>",
+        prose("letter"),
+        prose("appeal"),
+        prose("request")
+    );
+    let text = text_of(&html);
+    assert!(
+        text.starts_with("Open letter\nThe letter is described"),
+        "{text}"
+    );
+    assert!(text.contains("Signatory number 39"));
+}
+
+#[test]
+fn a_page_that_is_all_comments_falls_back_to_markup_rules() {
+    let comments: String = (1..=8)
+        .map(|i| {
+            format!("<li class=\"comment\"><p>Comment {i}: short, but it is the page.</p></li>")
+        })
+        .collect();
+    let html = format!(
+        "<body><nav><a href=\"/\">Home</a></nav><ol class=\"comments\">{comments}</ol></body>"
+    );
+    let text = text_of(&html);
+    assert_eq!(text.lines().count(), 8, "{text}");
+    assert!(text.starts_with("Comment 1: short") && !text.contains("Home"));
+}

@@ -1,22 +1,16 @@
-//! A small, bounded document tree built from the `html5ever` tokenizer.
+//! A small, bounded document tree built from our tokenizer ([`crate::tokenize`]).
 //!
 //! The spec tree builder is not used: its adoption-agency and scope rules cost time that
 //! grows with nesting depth, and it has no depth or time bound. Instead the tokens feed a
 //! simple builder that knows the few implied end tags that matter for text (`p`, `li`,
 //! table cells, `option`), caps the nesting depth (deeper start tags are flattened into the
 //! deepest kept element), skips the contents of non-text elements without building them,
-//! and checks a time budget between input chunks.
+//! and checks a time budget as the input is read.
 
-use std::cell::RefCell;
 use std::time::Instant;
 
-use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
-
-use super::{ExtractError, Limits};
+use crate::tokenize::{StartTag, TokenSink, tokenize};
+use crate::{ExtractError, Limits};
 
 /// Index of a node in [`Dom::nodes`].
 pub type NodeId = usize;
@@ -85,71 +79,91 @@ pub struct Dom {
 }
 
 /// Elements with no content or end tag.
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr", "keygen",
-];
+fn is_void(tag: &str) -> bool {
+    matches!(
+        tag,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+            | "keygen"
+    )
+}
 
 /// Elements whose whole content is skipped: not text a reader sees. (`noscript` is parsed
 /// as markup, as a browser without scripts does: some sites serve their whole content in
 /// it; boilerplate rules drop it unless it holds the page.)
-const SKIPPED: &[&str] = &[
-    "script",
-    "style",
-    "template",
-    "svg",
-    "math",
-    "iframe",
-    "object",
-    "canvas",
-    "noembed",
-    "noframes",
-    "xmp",
-    "select",
-    "textarea",
-    "head",
-    "ix:header",
-    "ix:hidden",
-];
+fn is_skipped(tag: &str) -> bool {
+    matches!(
+        tag,
+        "script"
+            | "style"
+            | "template"
+            | "svg"
+            | "math"
+            | "iframe"
+            | "object"
+            | "canvas"
+            | "noembed"
+            | "noframes"
+            | "xmp"
+            | "select"
+            | "textarea"
+            | "head"
+            | "ix:header"
+            | "ix:hidden"
+    )
+}
 
 /// Block starts that close an open `<p>` (HTML's implied end tag).
-const CLOSES_P: &[&str] = &[
-    "p",
-    "div",
-    "ul",
-    "ol",
-    "dl",
-    "table",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "section",
-    "article",
-    "aside",
-    "nav",
-    "header",
-    "footer",
-    "main",
-    "blockquote",
-    "pre",
-    "form",
-    "hr",
-    "figure",
-    "address",
-    "details",
-    "fieldset",
-];
+fn closes_p(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "div"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "table"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "section"
+            | "article"
+            | "aside"
+            | "nav"
+            | "header"
+            | "footer"
+            | "main"
+            | "blockquote"
+            | "pre"
+            | "form"
+            | "hr"
+            | "figure"
+            | "address"
+            | "details"
+            | "fieldset"
+    )
+}
 
 /// How many end-tag lookups walk up the open-element stack before giving up: bounds the
 /// work of a stray end tag on a deep stack.
 const END_TAG_SEARCH: usize = 256;
 
-/// Input is fed to the tokenizer in chunks of this size; the time budget is checked
-/// between chunks.
-const CHUNK_BYTES: usize = 64 * 1024;
+/// The time budget is checked each time the tokenizer has read this many more bytes.
+const CHECK_BYTES: usize = 64 * 1024;
 
 struct Builder {
     dom: Dom,
@@ -217,8 +231,8 @@ impl Builder {
         }
     }
 
-    fn start(&mut self, tag: Tag) {
-        let name: &str = &tag.name;
+    fn start(&mut self, tag: &StartTag<'_, '_>) {
+        let name = tag.name;
         if let Some((skip, depth)) = &mut self.skipping {
             if name == skip.as_str() && !tag.self_closing {
                 *depth += 1;
@@ -231,26 +245,26 @@ impl Builder {
                 return;
             }
             "html" => {
-                if let Some(a) = tag.attrs.iter().find(|a| &*a.name.local == "lang") {
-                    self.dom.lang = a.value.trim().to_string();
+                if let Some(lang) = tag.attr("lang") {
+                    self.dom.lang = lang.trim().to_string();
                 }
                 return;
             }
             "meta" => {
-                self.meta(&tag);
+                self.meta(tag);
                 return;
             }
             "body" => return,
             _ => {}
         }
-        if SKIPPED.contains(&name) {
+        if is_skipped(name) {
             if !tag.self_closing && name != "head" {
                 self.skipping = Some((name.to_string(), 1));
             }
             return;
         }
         // Implied end tags.
-        if CLOSES_P.contains(&name) {
+        if closes_p(name) {
             self.close("p", &["div", "td", "th", "li", "blockquote", "table"]);
         }
         match name {
@@ -267,8 +281,8 @@ impl Builder {
             "option" => self.close("option", &["select"]),
             _ => {}
         }
-        let element = element_of(&tag);
-        let is_void = VOID.contains(&name) || tag.self_closing;
+        let element = element_of(tag);
+        let is_void = is_void(name) || tag.self_closing;
         if !is_void && self.stack.len() >= self.max_depth {
             self.overflow += 1;
             return;
@@ -279,8 +293,7 @@ impl Builder {
         }
     }
 
-    fn end(&mut self, tag: Tag) {
-        let name: &str = &tag.name;
+    fn end(&mut self, name: &str) {
         if let Some((skip, depth)) = &mut self.skipping {
             if name == skip.as_str() {
                 *depth -= 1;
@@ -301,12 +314,10 @@ impl Builder {
         self.close(name, &[]);
     }
 
-    fn meta(&mut self, tag: &Tag) {
+    fn meta(&mut self, tag: &StartTag<'_, '_>) {
         let attr = |key: &str| {
-            tag.attrs
-                .iter()
-                .find(|a| &*a.name.local == key)
-                .map(|a| a.value.trim().to_string())
+            tag.attr(key)
+                .map(|v| v.trim().to_string())
                 .unwrap_or_default()
         };
         let content = attr("content");
@@ -321,14 +332,13 @@ impl Builder {
 }
 
 /// The attributes extraction uses, normalised.
-fn element_of(tag: &Tag) -> Element {
+fn element_of(tag: &StartTag<'_, '_>) -> Element {
     let mut e = Element {
         tag: tag.name.to_string(),
         ..Element::default()
     };
-    for a in &tag.attrs {
-        let value = &a.value;
-        match &*a.name.local {
+    for (name, value) in tag.attrs {
+        match name.as_ref() {
             "class" | "id" => {
                 if !e.class_id.is_empty() {
                     e.class_id.push(' ');
@@ -353,42 +363,17 @@ fn element_of(tag: &Tag) -> Element {
     e
 }
 
-/// The tokenizer calls the sink through `&self`.
-struct Sink(RefCell<Builder>);
-
-impl TokenSink for Sink {
-    type Handle = ();
-
-    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut b = self.0.borrow_mut();
-        match token {
-            Token::TagToken(tag) => match tag.kind {
-                TagKind::StartTag => {
-                    let raw = raw_kind(&tag.name);
-                    let self_closing = tag.self_closing;
-                    b.start(tag);
-                    if let Some(kind) = raw
-                        && !self_closing
-                    {
-                        return TokenSinkResult::RawData(kind);
-                    }
-                }
-                TagKind::EndTag => b.end(tag),
-            },
-            Token::CharacterTokens(s) => b.text(&s),
-            _ => {}
-        }
-        TokenSinkResult::Continue
+impl TokenSink for Builder {
+    fn start_tag(&mut self, tag: &StartTag<'_, '_>) {
+        self.start(tag);
     }
-}
 
-/// Elements whose content the tokenizer must read as raw text, not markup.
-fn raw_kind(name: &str) -> Option<RawKind> {
-    match name {
-        "script" => Some(RawKind::ScriptData),
-        "style" | "xmp" | "iframe" | "noembed" | "noframes" => Some(RawKind::Rawtext),
-        "title" | "textarea" => Some(RawKind::Rcdata),
-        _ => None,
+    fn end_tag(&mut self, name: &str) {
+        self.end(name);
+    }
+
+    fn text(&mut self, text: &str) {
+        Builder::text(self, text);
     }
 }
 
@@ -397,7 +382,7 @@ fn raw_kind(name: &str) -> Option<RawKind> {
 /// Returns [`ExtractError::TimeBudget`] when the budget runs out before any text was
 /// read; otherwise a budget overrun ends the parse early with `truncated` set.
 pub fn parse(html: &str, limits: &Limits, started: Instant) -> Result<Dom, ExtractError> {
-    let builder = Builder {
+    let mut builder = Builder {
         dom: Dom {
             nodes: vec![Node {
                 kind: NodeKind::Root,
@@ -412,28 +397,11 @@ pub fn parse(html: &str, limits: &Limits, started: Instant) -> Result<Dom, Extra
         in_title: false,
         max_depth: limits.max_depth.max(1),
     };
-    let tokenizer = Tokenizer::new(Sink(RefCell::new(builder)), TokenizerOpts::default());
-    let queue = BufferQueue::default();
-    let mut rest = html;
-    let mut truncated = false;
-    while !rest.is_empty() {
-        let mut cut = rest.len().min(CHUNK_BYTES);
-        while !rest.is_char_boundary(cut) {
-            cut += 1;
-        }
-        let (chunk, tail) = rest.split_at(cut);
-        rest = tail;
-        queue.push_back(StrTendril::from_slice(chunk));
-        let _ = tokenizer.feed(&queue);
-        if started.elapsed() > limits.time_budget {
-            truncated = true;
-            break;
-        }
-    }
-    if !truncated {
-        tokenizer.end();
-    }
-    let mut dom = tokenizer.sink.0.into_inner().dom;
+    let budget = limits.time_budget;
+    let truncated = tokenize(html, &mut builder, CHECK_BYTES, &mut || {
+        started.elapsed() > budget
+    });
+    let mut dom = builder.dom;
     dom.truncated = truncated;
     if truncated && dom.nodes.len() <= 1 {
         return Err(ExtractError::TimeBudget);
