@@ -42,6 +42,15 @@ fn removed(stage: &Path) -> Vec<Removed> {
     rows
 }
 
+/// The bytes of every kept and removed part of a dedup stage, in part order.
+fn stage_outputs(stage: &Path) -> Vec<Vec<u8>> {
+    part_files(stage)
+        .into_iter()
+        .chain(part_files(&stage.join("removed")))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect()
+}
+
 fn removal(
     id: &str,
     source: &str,
@@ -376,14 +385,7 @@ fn an_interrupted_dedup_resumes_to_the_same_output() {
     run_ok(&["run", job.to_str().unwrap()]);
     let stage = dir.path().join("runs/prio/03-dedup");
     let complete = stage_record(&stage);
-    let files = |stage: &Path| -> Vec<Vec<u8>> {
-        part_files(stage)
-            .into_iter()
-            .chain(part_files(&stage.join("removed")))
-            .map(|p| std::fs::read(p).unwrap())
-            .collect()
-    };
-    let before = files(&stage);
+    let before = stage_outputs(&stage);
 
     // As a crash after partition 0 leaves it: partition 1 unrecorded and unwritten.
     let mut record = complete.clone();
@@ -407,7 +409,7 @@ fn an_interrupted_dedup_resumes_to_the_same_output() {
         stderr.contains("1 partitions kept from an interrupted run"),
         "{stderr}"
     );
-    assert_eq!(files(&stage), before);
+    assert_eq!(stage_outputs(&stage), before);
     let resumed = stage_record(&stage);
     assert_eq!(resumed["status"], "complete");
     assert_eq!(resumed["summary"]["total"], complete["summary"]["total"]);
@@ -506,16 +508,9 @@ fn an_index_over_its_memory_budget_spills_to_disk_with_the_same_output() {
     run_ok(&["run", job.to_str().unwrap(), "--until", "dedup"]);
 
     let stage = |dir: &Path| dir.join("runs/spill/03-dedup");
-    let files = |stage: &Path| -> Vec<Vec<u8>> {
-        part_files(stage)
-            .into_iter()
-            .chain(part_files(&stage.join("removed")))
-            .map(|p| std::fs::read(p).unwrap())
-            .collect()
-    };
     assert_eq!(
-        files(&stage(spilled.path())),
-        files(&stage(in_memory.path()))
+        stage_outputs(&stage(spilled.path())),
+        stage_outputs(&stage(in_memory.path()))
     );
     let memory = |dir: &Path| stage_record(&stage(dir))["summary"]["dedup"].clone();
     let (kept, spilt) = (memory(in_memory.path()), memory(spilled.path()));
