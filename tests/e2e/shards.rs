@@ -341,3 +341,114 @@ fn megatron_files_hold_the_same_sequences_and_padding_is_masked() {
     }
     assert_eq!(masked, padding);
 }
+
+/// Every file of a shard directory (work files excluded) with its bytes, by name.
+fn shard_dir_files(shards: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(shards)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect()
+}
+
+/// The fixtures job with 2 sequences of 512 tokens per shard (a dozen shards), in `dir`.
+fn small_shards_job(dir: &Path) -> PathBuf {
+    let job = finance_job_variant(dir, 42, "");
+    let text = std::fs::read_to_string(&job).unwrap();
+    assert!(
+        text.contains("shard_bytes = 16384\n"),
+        "jobs/finance.toml changed"
+    );
+    std::fs::write(
+        &job,
+        text.replace("shard_bytes = 16384\n", "shard_bytes = 4096\n"),
+    )
+    .unwrap();
+    job
+}
+
+/// Runs `job` on one thread into `dir/runs`, aborting after `crash` shards when given.
+fn run_small_shards(dir: &Path, job: &Path, crash: Option<&str>) -> std::process::Output {
+    let out = dir.join("runs");
+    let mut command = curate();
+    command.args([
+        "run",
+        job.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--threads",
+        "1",
+        "--quiet",
+    ]);
+    if let Some(after) = crash {
+        command.env(curate::stages::shard::CRASH_AFTER_SHARDS_ENV, after);
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn a_run_killed_while_writing_shards_resumes_to_the_same_shards() {
+    let fresh = tempfile::tempdir().unwrap();
+    let job = small_shards_job(fresh.path());
+    assert!(run_small_shards(fresh.path(), &job, None).status.success());
+    let expected = shard_dir_files(&fresh.path().join("runs/finance/shards"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let job = small_shards_job(dir.path());
+    let crashed = run_small_shards(dir.path(), &job, Some("5"));
+    assert!(!crashed.status.success(), "the run was to abort");
+    let shards = dir.path().join("runs/finance/shards");
+    let record = read_json(&shards.join("_stage.json"));
+    assert_eq!(record["status"], "running");
+    let total = record["partitions_total"].as_u64().unwrap();
+    assert!(total > 5, "{total} shards: too few to crash in between");
+    assert_eq!(record["partitions_done"].as_object().unwrap().len(), 5);
+    assert!(
+        !shards.join("manifest.json").exists(),
+        "no manifest before the end"
+    );
+    let written_before: BTreeMap<String, std::time::SystemTime> = record["partitions_done"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|s| {
+            let file = s["file"].as_str().unwrap().to_owned();
+            let modified = std::fs::metadata(shards.join(&file))
+                .unwrap()
+                .modified()
+                .unwrap();
+            (file, modified)
+        })
+        .collect();
+
+    let resumed = run_small_shards(dir.path(), &job, None);
+    assert!(resumed.status.success(), "{resumed:?}");
+    // The five shards written before the crash were kept, not written again.
+    for (file, modified) in &written_before {
+        let now = std::fs::metadata(shards.join(file))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(&now, modified, "{file} was rewritten");
+    }
+    let got = shard_dir_files(&shards);
+    let names = |files: &BTreeMap<String, Vec<u8>>| files.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&got), names(&expected));
+    for (name, bytes) in &expected {
+        if name == "_stage.json" {
+            continue; // holds timings
+        }
+        assert!(
+            &got[name] == bytes,
+            "{name} differs from an uninterrupted run"
+        );
+    }
+    assert!(
+        !shards.join(".work").exists(),
+        "the work directory is removed"
+    );
+}

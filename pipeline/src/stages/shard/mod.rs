@@ -61,6 +61,9 @@ use crate::run::stage_record::{FORMAT_VERSION, StageRecord, StageStatus, partiti
 pub const WORK_DIR: &str = ".work";
 /// Written when pass 2 is done: what packing produced, so a resumed run skips passes 1-2.
 const GATHERED_FILE: &str = "gathered.json";
+/// Fault injection for crash tests: with this set to N, the process aborts (no clean-up
+/// runs, as after a kill) as soon as N shards are written and recorded.
+pub const CRASH_AFTER_SHARDS_ENV: &str = "CURATE_CRASH_AFTER_SHARDS";
 
 /// The record of the shard stage: one entry per shard written, and the totals.
 pub type ShardRecord = StageRecord<ShardFile, ShardSummary>;
@@ -168,8 +171,10 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     let memory = section.memory_mb.max(16) << 20;
     let gathered: GatheredFile = if resumable {
         let path = work_dir.join(GATHERED_FILE);
-        serde_json::from_slice(&std::fs::read(&path)?)
-            .with_context(|| format!("{} is damaged", path.display()))?
+        let mut file: GatheredFile = serde_json::from_slice(&std::fs::read(&path)?)
+            .with_context(|| format!("{} is damaged", path.display()))?;
+        file.packed.finish_shares();
+        file
     } else {
         let selection = Selection::read(&mix_dir.join(SELECTION_FILE))?;
         let sequences = sequences_for(selection.packed_tokens, section.seq_len, pad);
@@ -394,6 +399,13 @@ fn write_shards(
                 std::fs::remove_file(&path)
                     .with_context(|| format!("cannot remove {}", path.display()))?;
             }
+        }
+        if std::env::var(CRASH_AFTER_SHARDS_ENV)
+            .ok()
+            .and_then(|n| n.parse::<usize>().ok())
+            .is_some_and(|n| record.partitions_done.len() >= n)
+        {
+            std::process::abort();
         }
     }
     Ok(())
