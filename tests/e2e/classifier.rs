@@ -43,15 +43,11 @@ struct Models {
     toxic: PathBuf,
 }
 
-/// A finance router (earnings calls vs web text) and a toxicity model (4chan threads vs
-/// earnings calls and web text), trained on the shared corpora. The web text: the C4,
-/// CCNet and Paloma samples, DCLM's human-labelled pages, and (for the router) 4chan.
-fn models() -> Models {
-    let dir = tempfile::tempdir().unwrap();
+/// The web text of the shared corpora the models are trained against: the C4, CCNet and
+/// Paloma samples and DCLM's human-labelled pages.
+fn web_text() -> Vec<PathBuf> {
     let corpora = corpora();
-    let ectsum = corpora.join("ectsum_earnings_calls/ectsum_train.jsonl.gz");
-    let chan = corpora.join("toxic_web_4chan/4chan_00000000.jsonl.gz");
-    let web: Vec<PathBuf> = [
+    [
         "c4-sample.01.json.gz",
         "c4-sample.02.json.gz",
         "c4-sample.03.json.gz",
@@ -63,16 +59,30 @@ fn models() -> Models {
     .chain(std::iter::once(
         corpora.join("dclm_quality_labels/dclm_human_quality_labels.jsonl"),
     ))
-    .collect();
+    .collect()
+}
 
-    let mut general = web.clone();
-    general.push(chan.clone());
-    let (finance, eval) = train(
-        dir.path(),
-        "finance",
-        std::slice::from_ref(&ectsum),
-        &general,
-    );
+/// Trains the finance router (earnings calls against web text and 4chan threads) into
+/// `dir`; returns the model, its evaluation, and the negative examples.
+fn finance_router(dir: &Path) -> (PathBuf, serde_json::Value, Vec<PathBuf>) {
+    let corpora = corpora();
+    let ectsum = corpora.join("ectsum_earnings_calls/ectsum_train.jsonl.gz");
+    let mut general = web_text();
+    general.push(corpora.join("toxic_web_4chan/4chan_00000000.jsonl.gz"));
+    let (finance, eval) = train(dir, "finance", std::slice::from_ref(&ectsum), &general);
+    (finance, eval, general)
+}
+
+/// A finance router (earnings calls vs web text) and a toxicity model (4chan threads vs
+/// earnings calls and web text), trained on the shared corpora. The web text: the C4,
+/// CCNet and Paloma samples, DCLM's human-labelled pages, and (for the router) 4chan.
+fn models() -> Models {
+    let dir = tempfile::tempdir().unwrap();
+    let corpora = corpora();
+    let ectsum = corpora.join("ectsum_earnings_calls/ectsum_train.jsonl.gz");
+    let chan = corpora.join("toxic_web_4chan/4chan_00000000.jsonl.gz");
+    let web = web_text();
+    let (finance, eval, general) = finance_router(dir.path());
     // 1,681 transcripts against 50 + 333 web documents and 424 threads, a tenth held
     // out by id.
     let held = &eval["held_out"];
@@ -379,4 +389,315 @@ fn classifier_errors_name_the_file_and_the_key() {
     let stderr = run_err(&["run", job.to_str().unwrap(), "--quiet"]);
     assert!(stderr.contains("words.clf"), "{stderr}");
     assert!(stderr.contains("not a curate classifier model"), "{stderr}");
+}
+
+/// Rows of the shards' `documents` column: `(source, domain, id)` per stretch.
+fn shard_stretches(shards: &Path) -> Vec<(String, String, String)> {
+    let manifest = read_json(&shards.join("manifest.json"));
+    let mut stretches = Vec::new();
+    for shard in manifest["shards"].as_array().unwrap() {
+        let file = std::fs::File::open(shards.join(shard["file"].as_str().unwrap())).unwrap();
+        let reader =
+            arrow::ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None).unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let documents = batch.column_by_name("documents").unwrap().as_list::<i32>();
+            for row in 0..batch.num_rows() {
+                let segments = documents.value(row);
+                let segments = segments.as_struct();
+                let text = |name: &str, i: usize| {
+                    segments
+                        .column_by_name(name)
+                        .unwrap()
+                        .as_string::<i32>()
+                        .value(i)
+                        .to_owned()
+                };
+                for i in 0..segments.len() {
+                    stretches.push((text("source", i), text("domain", i), text("id", i)));
+                }
+            }
+        }
+    }
+    stretches
+}
+
+#[test]
+fn routed_documents_count_toward_their_new_domains_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let (finance, _, _) = finance_router(dir.path());
+    let blog = dir.path().join("blog.jsonl");
+    std::fs::write(&blog, BLOG).unwrap();
+    let root = repo_root();
+    let job = write_job(
+        dir.path(),
+        &format!(
+            r#"[job]
+name = "routed"
+seed = 7
+
+[[source]]
+name = "news"
+domain = "finance"
+format = "jsonl"
+paths = ["{news}"]
+
+[[source]]
+name = "web"
+domain = "general"
+format = "jsonl"
+paths = ["{web}"]
+
+[[source]]
+name = "blog"
+domain = "general"
+format = "jsonl"
+paths = ["{blog}"]
+
+[filter.toxicity]
+word_files = ["{words}"]
+
+[filter.classifier.finance]
+model = "{finance}"
+use = "domain"
+domain = "finance"
+threshold = 0.9
+
+[tokenizer]
+vocab_size = 512
+special_tokens = ["<|endoftext|>"]
+
+[mix]
+max_epochs = 4.0
+total = "all"
+
+[mix.shares]
+finance = 0.51
+general = 0.49
+
+[shard]
+seq_len = 64
+remainder = "pad"
+"#,
+            news = root.join("fixtures/finance/news.jsonl").display(),
+            web = root.join("fixtures/general/web.jsonl").display(),
+            blog = blog.display(),
+            words = root.join("fixtures/lists/toxic_words.txt").display(),
+            finance = finance.display(),
+        ),
+    );
+    run_ok(&["run", job.to_str().unwrap(), "--quiet"]);
+    let run_dir = dir.path().join("runs/routed");
+
+    // The count parts carry each document's own domain: the two finance paragraphs of the
+    // general blog, routed, and nothing else.
+    let counted = read_counted(&run_dir.join("04-count"));
+    let routed: Vec<&str> = counted
+        .iter()
+        .filter(|d| d.source != "news" && d.domain == "finance")
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(routed, ["blog-1", "blog-3"]);
+
+    // Tokens per slice (source, document domain), and per domain by the documents' own
+    // domains: the routed paragraphs count toward finance, their source stays general.
+    let mut slices: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for doc in &counted {
+        *slices
+            .entry((doc.source.clone(), doc.domain.clone()))
+            .or_default() += doc.token_count;
+    }
+    let keys: Vec<(&str, &str)> = slices
+        .keys()
+        .map(|(s, d)| (s.as_str(), d.as_str()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("blog", "finance"),
+            ("blog", "general"),
+            ("news", "finance"),
+            ("web", "general"),
+        ]
+    );
+    let counts = &stage_record(&run_dir.join("04-count"))["summary"];
+    for ((source, domain), tokens) in &slices {
+        assert_eq!(
+            counts["by_slice"][source][domain]["tokens"], *tokens,
+            "{source}/{domain}"
+        );
+    }
+    let blog_finance = slices[&("blog".into(), "finance".into())];
+    let blog_general = slices[&("blog".into(), "general".into())];
+    let news = slices[&("news".into(), "finance".into())];
+    let web = slices[&("web".into(), "general".into())];
+    assert!(blog_finance > 0 && blog_general > 0);
+    assert_eq!(
+        counts["by_domain"]["finance"]["tokens"],
+        news + blog_finance
+    );
+    assert_eq!(counts["by_domain"]["general"]["tokens"], web + blog_general);
+    assert_eq!(counts["by_domain"]["finance"]["documents"], 6 + 2);
+    assert_eq!(counts["by_source"]["blog"]["domain"], "general");
+    assert_eq!(
+        counts["by_source"]["blog"]["tokens"],
+        blog_finance + blog_general
+    );
+
+    // The plan has one rate per slice, exactly the planner's for these slices: the routed
+    // slice shares the finance target with `news`.
+    let plan = read_json(&run_dir.join("05-mix/plan.json"));
+    let expected = curate_tokenizer::mix::plan_mix(&curate_tokenizer::mix::MixInput {
+        sources: slices
+            .iter()
+            .map(
+                |((name, domain), tokens)| curate_tokenizer::mix::SourceTokens {
+                    name: name.clone(),
+                    domain: domain.clone(),
+                    tokens: *tokens,
+                    weight: None,
+                },
+            )
+            .collect(),
+        shares: [("finance".to_string(), 0.51), ("general".to_string(), 0.49)].into(),
+        max_epochs: 4.0,
+        total: curate_tokenizer::mix::MixTotal::Everything,
+        on_shortfall: Default::default(),
+    })
+    .unwrap();
+    assert_eq!(
+        plan["plan"],
+        serde_json::to_value(&expected).unwrap(),
+        "the plan is the planner's over the slices"
+    );
+    let planned: Vec<(String, String, u64, f64)> = plan["plan"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["domain"].as_str().unwrap().to_owned(),
+                s["available_tokens"].as_u64().unwrap(),
+                s["rate"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(planned.len(), 4);
+    assert_eq!(
+        (planned[0].0.as_str(), planned[0].1.as_str(), planned[0].2),
+        ("blog", "finance", blog_finance)
+    );
+    assert!(planned[0].3 > 0.0);
+    let finance_plan = &plan["plan"]["domains"][0];
+    assert_eq!(finance_plan["domain"], "finance");
+    assert_eq!(finance_plan["available_tokens"], news + blog_finance);
+    assert_eq!(
+        finance_plan["planned_tokens"].as_u64().unwrap(),
+        expected.sources[0].planned_tokens + expected.sources[2].planned_tokens
+    );
+
+    // The selection gives each slice its planned tokens to within a document, and the
+    // summary's realised tokens per domain are the selected copies by document domain.
+    let selection = read_selection(&run_dir.join("05-mix"));
+    let mut realised: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for doc in &counted {
+        let copies = selection
+            .get(&(doc.source.clone(), doc.id.clone()))
+            .copied()
+            .unwrap_or(0);
+        *realised
+            .entry((doc.source.clone(), doc.domain.clone()))
+            .or_default() += u64::from(copies) * doc.token_count;
+    }
+    let chosen = &plan["selection"];
+    assert_eq!(chosen["blog"]["domain"], "general");
+    for domain in ["finance", "general"] {
+        let slice = &chosen["blog"]["slices"][domain];
+        assert_eq!(
+            slice["realised_tokens"],
+            realised[&("blog".into(), domain.into())],
+            "{domain}"
+        );
+        assert_eq!(slice["documents"], 2, "{domain}");
+    }
+    assert!(
+        chosen["news"].get("slices").is_none(),
+        "a source in one domain is one slice"
+    );
+    let realised_finance =
+        realised[&("news".into(), "finance".into())] + realised[&("blog".into(), "finance".into())];
+    let realised_general =
+        realised[&("web".into(), "general".into())] + realised[&("blog".into(), "general".into())];
+    assert!(realised[&("blog".into(), "finance".into())] > 0);
+    let summary = &plan["summary"];
+    assert_eq!(
+        summary["by_domain"]["finance"]["realised_tokens"],
+        realised_finance
+    );
+    assert_eq!(
+        summary["by_domain"]["general"]["realised_tokens"],
+        realised_general
+    );
+    assert_eq!(
+        summary["realised_tokens"],
+        realised_finance + realised_general
+    );
+
+    // The shards hold every selected token (padded, none dropped), under the documents' own
+    // domains: the manifest's finance tokens include the routed paragraphs.
+    let manifest = read_json(&run_dir.join("shards/manifest.json"));
+    assert_eq!(manifest["dropped_tokens"], 0);
+    assert_eq!(
+        manifest["mix"]["by_domain"]["finance"]["tokens"],
+        realised_finance
+    );
+    assert_eq!(
+        manifest["mix"]["by_domain"]["general"]["tokens"],
+        realised_general
+    );
+    assert_eq!(manifest["mix"]["by_source"]["blog"]["domain"], "general");
+    let stretches = shard_stretches(&run_dir.join("shards"));
+    for id in ["blog-1", "blog-3"] {
+        let domains: std::collections::BTreeSet<&str> = stretches
+            .iter()
+            .filter(|(source, _, doc)| source == "blog" && doc == id)
+            .map(|(_, domain, _)| domain.as_str())
+            .collect();
+        assert_eq!(domains, ["finance"].into(), "{id}");
+    }
+
+    // The report shows the source whole and its slices one by one.
+    let report = read_json(&run_dir.join("report.json"));
+    let source = &report["mix"]["by_source"]["blog"];
+    assert_eq!(source["domain"], "general");
+    assert_eq!(source["available_tokens"], blog_finance + blog_general);
+    assert_eq!(source["shard_tokens"], chosen["blog"]["realised_tokens"]);
+    let rows: Vec<(&str, &str, u64)> = report["mix"]["routed_slices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["source"].as_str().unwrap(),
+                r["domain"].as_str().unwrap(),
+                r["realised_tokens"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "blog",
+                "finance",
+                realised[&("blog".into(), "finance".into())]
+            ),
+            (
+                "blog",
+                "general",
+                realised[&("blog".into(), "general".into())]
+            ),
+        ]
+    );
 }

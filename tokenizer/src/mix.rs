@@ -1,12 +1,18 @@
-//! The mix planner: per-source sampling rates that give each domain its target share of the
-//! output tokens, within a cap on how often any source may be repeated.
+//! The mix planner: per-slice sampling rates that give each domain its target share of the
+//! output tokens, within a cap on how often any slice may be repeated.
+//!
+//! A slice is the documents of one source in one domain. A source whose documents all keep
+//! the domain it declares is one slice; when a classifier routes some of its documents to
+//! another domain (web pages that read as finance), those documents form a slice of their
+//! own, which counts toward, and competes for, the share of the domain they were routed
+//! to. Each slice is one [`SourceTokens`] input, planned and capped on its own.
 //!
 //! All quantities are whole tokens and the arithmetic is integer where it matters: domain
 //! totals are the output total apportioned by the shares with the largest-remainder method
 //! (so they sum to the total exactly and each is within one token of `share × total`), and a
-//! domain's tokens are spread over its sources the same way, by weight, with any source that
+//! domain's tokens are spread over its slices the same way, by weight, with any slice that
 //! would exceed `max_epochs` held at its cap and the rest redistributed ("water filling").
-//! A source's rate is `planned / available`: `2.37` means two full passes plus a 37 % sample,
+//! A slice's rate is `planned / available`: `2.37` means two full passes plus a 37 % sample,
 //! realised per document by [`crate::sample`].
 //!
 //! When a domain cannot supply its share even at the epoch cap, the plan says so
@@ -30,15 +36,15 @@ pub const SHARE_SUM_TOLERANCE: f64 = 1e-9;
 /// data).
 pub const DEFAULT_MAX_EPOCHS: f64 = 4.0;
 
-/// Tokens available from one source.
+/// Tokens available from one slice: a source's documents in one domain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceTokens {
-    /// Source name (unique).
+    /// Source name; a source may appear once per domain (one slice each).
     pub name: String,
-    /// Its domain; must have an entry in [`MixInput::shares`].
+    /// The slice's domain; must have an entry in [`MixInput::shares`].
     pub domain: String,
-    /// Tokens in one pass over the source.
+    /// Tokens in one pass over the slice.
     pub tokens: u64,
     /// Relative weight within the domain; `None` = proportional to `tokens`.
     #[serde(default)]
@@ -104,11 +110,11 @@ pub enum ShortfallPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MixInput {
-    /// Sources with their domains and token counts.
+    /// Slices (a source in a domain) with their token counts.
     pub sources: Vec<SourceTokens>,
     /// Target share of the output tokens per domain; must sum to 1.
     pub shares: BTreeMap<String, f64>,
-    /// Cap on passes over any source.
+    /// Cap on passes over any slice.
     #[serde(default = "default_max_epochs")]
     pub max_epochs: f64,
     /// Output size.
@@ -123,12 +129,12 @@ fn default_max_epochs() -> f64 {
     DEFAULT_MAX_EPOCHS
 }
 
-/// The plan for one source.
+/// The plan for one slice (a source in a domain).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SourcePlan {
     /// Source name.
     pub name: String,
-    /// Its domain.
+    /// The slice's domain.
     pub domain: String,
     /// Tokens in one pass.
     pub available_tokens: u64,
@@ -206,7 +212,7 @@ pub struct MixPlan {
     pub requested_total: Option<u64>,
     /// The epoch cap used.
     pub max_epochs: f64,
-    /// Per source, in input order.
+    /// Per slice, in input order.
     pub sources: Vec<SourcePlan>,
     /// Per domain, in name order.
     pub domains: Vec<DomainPlan>,
@@ -214,7 +220,7 @@ pub struct MixPlan {
     pub shortfall: Option<Shortfall>,
 }
 
-/// Checks ranges, share sum, unique names and known domains.
+/// Checks ranges, share sum, unique slices and known domains.
 fn validate(input: &MixInput) -> Result<()> {
     let bad = |m: String| Err(Error::InvalidMix(m));
     if input.sources.is_empty() {
@@ -238,8 +244,11 @@ fn validate(input: &MixInput) -> Result<()> {
     }
     let mut names = BTreeSet::new();
     for s in &input.sources {
-        if !names.insert(s.name.as_str()) {
-            return bad(format!("source {:?} listed twice", s.name));
+        if !names.insert((s.name.as_str(), s.domain.as_str())) {
+            return bad(format!(
+                "source {:?} listed twice in domain {:?}",
+                s.name, s.domain
+            ));
         }
         if !input.shares.contains_key(&s.domain) {
             return bad(format!(
@@ -530,6 +539,63 @@ mod tests {
     }
 
     #[test]
+    fn a_routed_slice_counts_toward_its_new_domain() {
+        // `web` declares general, but 40,000 of its tokens were routed to finance: that
+        // slice shares the finance target with `sec`, by tokens, at its own rate.
+        let plan = plan_mix(&input(
+            vec![
+                src("sec", "finance", 60_000),
+                src("web", "finance", 40_000),
+                src("web", "general", 1_000_000),
+            ],
+            MixTotal::Tokens(200_000),
+        ))
+        .unwrap();
+        let slices: Vec<(&str, &str, u64, f64)> = plan
+            .sources
+            .iter()
+            .map(|s| (s.name.as_str(), s.domain.as_str(), s.planned_tokens, s.rate))
+            .collect();
+        assert_eq!(
+            slices,
+            vec![
+                ("sec", "finance", 61_200, 1.02),
+                ("web", "finance", 40_800, 1.02),
+                ("web", "general", 98_000, 0.098),
+            ]
+        );
+        assert_eq!(plan.domains[0].available_tokens, 100_000);
+        assert_eq!(plan.domains[0].planned_tokens, 102_000);
+        assert_eq!(plan.domains[1].available_tokens, 1_000_000);
+
+        // The epoch cap holds per slice, and the routed slice adds to its new domain's
+        // capacity: 100,000 finance tokens alone cannot give 510,000 within 4 epochs (see
+        // `shortfall_keep_shares_shrinks_the_total`), 150,000 can, at 3.4 passes each.
+        let plan = plan_mix(&input(
+            vec![
+                src("sec", "finance", 100_000),
+                src("web", "finance", 50_000),
+                src("web", "general", 10_000_000),
+            ],
+            MixTotal::Tokens(1_000_000),
+        ))
+        .unwrap();
+        assert!(plan.shortfall.is_none());
+        assert_eq!(plan.domains[0].capacity_tokens, 600_000);
+        let planned: Vec<(u64, f64)> = plan
+            .sources
+            .iter()
+            .map(|s| (s.planned_tokens, s.rate))
+            .collect();
+        assert_eq!(
+            planned,
+            vec![(340_000, 3.4), (170_000, 3.4), (490_000, 0.049)]
+        );
+        assert_eq!(plan.sources[1].full_repeats, 3);
+        assert_eq!(plan.sources[1].sampled_tokens, 20_000);
+    }
+
+    #[test]
     fn odd_totals_apportion_to_the_token() {
         let plan = plan_mix(&input(
             vec![src("a", "finance", 1_000), src("b", "general", 1_000)],
@@ -668,6 +734,10 @@ mod tests {
         let mut dup = ok.clone();
         dup.sources.push(src("a", "finance", 5));
         assert!(plan_mix(&dup).is_err());
+        // The same source in another domain is another slice, not a duplicate.
+        let mut slice = ok.clone();
+        slice.sources.push(src("a", "general", 5));
+        assert!(plan_mix(&slice).is_ok());
         let mut epochs = ok.clone();
         epochs.max_epochs = 0.0;
         assert!(plan_mix(&epochs).is_err());

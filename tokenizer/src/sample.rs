@@ -1,7 +1,8 @@
 //! Deterministic per-document sampling that realises a mix plan's fractional rates.
 //!
-//! A source sampled at rate `r` contributes `floor(r)` full copies of every document plus one
-//! more copy of a subset holding `frac(r)` of its tokens. Which documents form the subset is
+//! A slice of the mix (a source's documents in one domain, see [`crate::mix`]) sampled at
+//! rate `r` contributes `floor(r)` full copies of every document plus one more copy of a
+//! subset holding `frac(r)` of its tokens. Which documents form the subset is
 //! decided by a hash of the run's seed and the document id, so it depends on nothing else
 //! (not on order, partitioning or thread count) and is the same on every rerun.
 //!
@@ -14,7 +15,7 @@
 //! * [`select_documents`]: token-exact. Documents are ordered by the same key and taken while
 //!   they fit under the token target; the result falls short of the target by less than the
 //!   smallest document left out (so by less than one document). This needs the document
-//!   list of the source, i.e. a reduce step in the pipeline.
+//!   list of the slice, i.e. a reduce step in the pipeline.
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 

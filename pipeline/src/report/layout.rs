@@ -497,6 +497,44 @@ fn mix(report: &Report, blocks: &mut Vec<Block>) {
             .collect();
         blocks.push(table(&headers, 2, rows));
     }
+    if !mix.routed_slices.is_empty() {
+        blocks.push(Block::Paragraph(
+            "Sources with documents a classifier routed to another domain, by slice: the \
+             routed documents count toward their new domain's share, at their own rate."
+                .to_owned(),
+        ));
+        let headers = [
+            "source",
+            "domain",
+            "available",
+            "planned",
+            "realised",
+            "rate",
+            "full repeats",
+            "documents",
+            "selected",
+            "copies",
+        ];
+        let rows = mix
+            .routed_slices
+            .iter()
+            .map(|s| {
+                vec![
+                    s.source.clone(),
+                    s.domain.clone(),
+                    count(s.available_tokens),
+                    count(s.planned_tokens),
+                    count(s.realised_tokens),
+                    format!("{:.3}", s.rate),
+                    count(s.full_repeats),
+                    count(s.documents),
+                    count(s.documents_selected),
+                    count(s.copies),
+                ]
+            })
+            .collect();
+        blocks.push(table(&headers, 2, rows));
+    }
 }
 
 fn budget(report: &Report, blocks: &mut Vec<Block>) {

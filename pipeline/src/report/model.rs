@@ -258,8 +258,30 @@ pub struct MixReport {
     /// Tokens of the selected document copies.
     pub realised_tokens: u64,
     pub by_domain: BTreeMap<String, DomainMixRow>,
+    /// Per source, over all its slices, under the domain it declares.
     pub by_source: BTreeMap<String, SourceMixRow>,
+    /// The slices of sources with documents routed to another domain (a source's documents
+    /// in one domain each, as the mix planned them); empty without routing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routed_slices: Vec<SliceMixRow>,
     pub shortfall: Option<String>,
+}
+
+/// One slice of a source that a classifier routed documents out of.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SliceMixRow {
+    pub source: String,
+    /// The documents' domain (declared or routed to).
+    pub domain: String,
+    pub available_tokens: u64,
+    pub planned_tokens: u64,
+    pub realised_tokens: u64,
+    /// Planned passes over the slice (`planned / available`).
+    pub rate: f64,
+    pub full_repeats: u64,
+    pub documents: u64,
+    pub documents_selected: u64,
+    pub copies: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -286,9 +308,10 @@ pub struct SourceMixRow {
     pub planned_share: f64,
     pub realised_tokens: u64,
     pub realised_share: f64,
-    /// Planned passes over the source (`planned / available`).
+    /// Planned passes over the source (`planned / available`; over all its slices when
+    /// some of its documents were routed).
     pub rate: f64,
-    /// Copies every document gets before the sampled extra one.
+    /// Copies every document gets before the sampled extra one (the fewest of its slices').
     pub full_repeats: u64,
     pub documents: u64,
     pub documents_selected: u64,

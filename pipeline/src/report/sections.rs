@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::model::{
     BudgetView, DedupReport, DomainMixRow, DuplicateShare, GroupFunnel, MixReport, ShardsReport,
-    ShareRow, SourceMixRow, StageFunnel, TokenFit, TokenizerReport,
+    ShareRow, SliceMixRow, SourceMixRow, StageFunnel, TokenFit, TokenizerReport,
 };
 use super::records::{StageDir, f64_at, read_json, str_at, u64_at};
 use crate::stages::Stage;
@@ -191,32 +191,64 @@ pub fn mix(stage: &StageDir, shards: Option<&ShardsReport>) -> Result<Option<Mix
         })
         .collect();
     let mut by_source = BTreeMap::new();
+    let mut routed_slices = Vec::new();
     if let Some(plan) = &plan {
-        for source in plan.plan.iter().flat_map(|p| &p.sources) {
-            let selected = plan
-                .selection
-                .get(&source.name)
-                .cloned()
-                .unwrap_or_default();
+        // The plan has one entry per slice; a source with routed documents has several.
+        let mut slices: BTreeMap<&str, Vec<&PlanSourceView>> = BTreeMap::new();
+        for slice in plan.plan.iter().flat_map(|p| &p.sources) {
+            slices.entry(slice.name.as_str()).or_default().push(slice);
+        }
+        for (name, slices) in slices {
+            let selected = plan.selection.get(name).cloned().unwrap_or_default();
+            let available: u64 = slices.iter().map(|s| s.available_tokens).sum();
+            let planned: u64 = slices.iter().map(|s| s.planned_tokens).sum();
+            let (domain, rate) = match (slices.as_slice(), &selected.slices) {
+                ([only], None) => (only.domain.clone(), only.rate),
+                _ => (
+                    selected.domain.clone(),
+                    ratio(planned as f64, available as f64),
+                ),
+            };
             let row = SourceMixRow {
-                domain: source.domain.clone(),
-                available_tokens: source.available_tokens,
-                planned_tokens: source.planned_tokens,
-                planned_share: ratio(source.planned_tokens as f64, summary.planned_tokens as f64),
+                domain,
+                available_tokens: available,
+                planned_tokens: planned,
+                planned_share: ratio(planned as f64, summary.planned_tokens as f64),
                 realised_tokens: selected.realised_tokens,
                 realised_share: ratio(
                     selected.realised_tokens as f64,
                     summary.realised_tokens as f64,
                 ),
-                rate: source.rate,
-                full_repeats: source.full_repeats,
+                rate,
+                full_repeats: slices.iter().map(|s| s.full_repeats).min().unwrap_or(0),
                 documents: selected.documents,
                 documents_selected: selected.documents_selected,
                 copies: selected.copies,
-                shard_tokens: shard_source(&source.name).map(|s| s.tokens),
-                shard_share: shard_source(&source.name).map(|s| s.share),
+                shard_tokens: shard_source(name).map(|s| s.tokens),
+                shard_share: shard_source(name).map(|s| s.share),
             };
-            by_source.insert(source.name.clone(), row);
+            by_source.insert(name.to_owned(), row);
+            let Some(selected_slices) = &selected.slices else {
+                continue;
+            };
+            for slice in slices {
+                let got = selected_slices
+                    .get(&slice.domain)
+                    .cloned()
+                    .unwrap_or_default();
+                routed_slices.push(SliceMixRow {
+                    source: name.to_owned(),
+                    domain: slice.domain.clone(),
+                    available_tokens: slice.available_tokens,
+                    planned_tokens: slice.planned_tokens,
+                    realised_tokens: got.realised_tokens,
+                    rate: slice.rate,
+                    full_repeats: slice.full_repeats,
+                    documents: got.documents,
+                    documents_selected: got.documents_selected,
+                    copies: got.copies,
+                });
+            }
         }
     }
     Ok(Some(MixReport {
@@ -224,6 +256,7 @@ pub fn mix(stage: &StageDir, shards: Option<&ShardsReport>) -> Result<Option<Mix
         realised_tokens: summary.realised_tokens,
         by_domain,
         by_source,
+        routed_slices,
         shortfall: summary.shortfall,
     }))
 }

@@ -1,7 +1,13 @@
 //! The count stage: every document encoded once with the run's tokenizer. Parts keep the
 //! document columns and add `token_count` (UInt64) and `input_ids` (List<UInt32>), which the
-//! shard stage packs without encoding again; `_stage.json` holds the tokens per source and
-//! per domain that the mix stage plans with.
+//! shard stage packs without encoding again; `_stage.json` holds the tokens per slice (a
+//! source's documents in one domain), which the mix stage plans with, and their totals per
+//! source and per domain.
+//!
+//! A document counts under its `domain` column as the filter stage left it: the domain its
+//! source declares, or the one a domain classifier routed it to. So finance pages found in
+//! a web crawl count toward the finance share, as a `web`/`finance` slice beside the
+//! `web`/`general` one.
 //!
 //! Special-token text inside a document (a literal `<|endoftext|>` on a web page) is
 //! encoded as text, so no document can put a separator into a packed sequence.
@@ -71,11 +77,17 @@ pub struct SourceTokenCounts {
     pub counts: TokenCounts,
 }
 
+/// Tokens per slice: source, then the documents' (declared or routed) domain.
+pub type SliceTokens = BTreeMap<String, BTreeMap<String, TokenCounts>>;
+
 /// Statistics of one counted part.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CountPartitionStats {
     pub part: String,
+    /// Per source, under the domain the source declares.
     pub sources: BTreeMap<String, SourceTokenCounts>,
+    /// Per slice, under the documents' own domains.
+    pub slices: SliceTokens,
     pub seconds: f64,
 }
 
@@ -85,14 +97,45 @@ impl PartitionStats for CountPartitionStats {
     }
 }
 
-/// Tokens of the whole stage: total, per source, per domain.
+/// Tokens of the whole stage: total, per source, per domain, per slice.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TokenSummary {
     /// xxh3-64 of the `tokenizer.json` the counts were made with.
     pub tokenizer: String,
     pub total: TokenCounts,
+    /// Every document of a source, with the domain the source declares.
     pub by_source: BTreeMap<String, SourceTokenCounts>,
+    /// By the documents' own domains: routed documents count under their new domain.
     pub by_domain: BTreeMap<String, TokenCounts>,
+    /// Source, then document domain: the units the mix plans (one per source without
+    /// routing).
+    pub by_slice: SliceTokens,
+}
+
+impl TokenSummary {
+    /// Adds one part's counts.
+    fn add_part(&mut self, stats: &CountPartitionStats) {
+        for (source, counts) in &stats.sources {
+            self.total.add(&counts.counts);
+            let entry = self.by_source.entry(source.clone()).or_default();
+            entry.domain = counts.domain.clone();
+            entry.counts.add(&counts.counts);
+        }
+        for (source, domains) in &stats.slices {
+            for (domain, counts) in domains {
+                self.by_domain
+                    .entry(domain.clone())
+                    .or_default()
+                    .add(counts);
+                self.by_slice
+                    .entry(source.clone())
+                    .or_default()
+                    .entry(domain.clone())
+                    .or_default()
+                    .add(counts);
+            }
+        }
+    }
 }
 
 pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutcome> {
@@ -125,7 +168,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             let started = Instant::now();
             let input = upstream.part(partition)?;
             let part = format!("part-{}.parquet", partition_key(partition));
-            let sources = count_part(
+            let (sources, slices) = count_part(
                 &tokenizer,
                 &declared_domains,
                 input,
@@ -137,6 +180,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             Ok(CountPartitionStats {
                 part,
                 sources,
+                slices,
                 seconds: started.elapsed().as_secs_f64(),
             })
         },
@@ -146,17 +190,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
                 ..TokenSummary::default()
             };
             for stats in partitions.values() {
-                for (source, counts) in &stats.sources {
-                    summary.total.add(&counts.counts);
-                    let entry = summary.by_source.entry(source.clone()).or_default();
-                    entry.domain = counts.domain.clone();
-                    entry.counts.add(&counts.counts);
-                    summary
-                        .by_domain
-                        .entry(counts.domain.clone())
-                        .or_default()
-                        .add(&counts.counts);
-                }
+                summary.add_part(stats);
             }
             summary
         },
@@ -197,10 +231,10 @@ fn counted_schema(upstream: &Schema) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// Tokens are counted under the domain each source declares in the job: the mix plans per
-/// source, so a document a classifier routed to another domain (its `domain` column
-/// rewritten by the filter stage) still counts where its source does, and the routing is
-/// reported by the filter stage.
+/// Counts a part's tokens twice over: per source under the domain the source declares in
+/// the job, and per slice under the document's `domain` column, which the filter stage
+/// rewrote for documents a classifier routed. The part keeps that column as it is, so the
+/// mix and shard stages see the same domain the counts used.
 fn count_part(
     tokenizer: &BpeTokenizer,
     declared_domains: &BTreeMap<String, String>,
@@ -208,8 +242,9 @@ fn count_part(
     output: &std::path::Path,
     row_group_rows: usize,
     progress: &crate::progress::StageProgress,
-) -> Result<BTreeMap<String, SourceTokenCounts>> {
+) -> Result<(BTreeMap<String, SourceTokenCounts>, SliceTokens)> {
     let mut sources: BTreeMap<String, SourceTokenCounts> = BTreeMap::new();
+    let mut slices = SliceTokens::new();
     let mut writer = None;
     let mut reader = open_part(input)?;
     let upstream_schema = reader.schema();
@@ -226,6 +261,14 @@ fn count_part(
         let mut bytes = 0u64;
         for (row, (text, doc_ids)) in texts.iter().zip(&ids).enumerate() {
             bytes += text.len() as u64;
+            let document = TokenCounts::one(text.len(), doc_ids.len());
+            let source = columns.sources.value(row);
+            slices
+                .entry(source.to_owned())
+                .or_default()
+                .entry(columns.domains.value(row).to_owned())
+                .or_default()
+                .add(&document);
             let entry = sources
                 .entry(columns.sources.value(row).to_owned())
                 .or_insert_with(|| SourceTokenCounts {
@@ -235,9 +278,7 @@ fn count_part(
                         .unwrap_or_else(|| columns.domains.value(row).to_owned()),
                     counts: TokenCounts::default(),
                 });
-            entry
-                .counts
-                .add(&TokenCounts::one(text.len(), doc_ids.len()));
+            entry.counts.add(&document);
         }
         let counted = counted_batch(&batch, &schema, &ids)?;
         if writer.is_none() {
@@ -257,7 +298,7 @@ fn count_part(
         None => crate::run::part_writer::PartWriter::create(output, schema, row_group_rows)?,
     };
     writer.commit()?;
-    Ok(sources)
+    Ok((sources, slices))
 }
 
 /// The batch with `token_count` and `input_ids` appended (replacing older ones).
@@ -353,6 +394,50 @@ mod tests {
         // Counting again replaces the columns instead of adding a second pair.
         let recounted = counted_batch(&counted, &counted_schema(&schema), &ids).unwrap();
         assert_eq!(recounted.num_columns(), 3);
+    }
+
+    #[test]
+    fn routed_documents_count_under_their_domain_and_their_source() {
+        let part = |web_general: u64, web_finance: u64| {
+            let counts = |tokens: u64| TokenCounts {
+                documents: 1,
+                bytes: 4 * tokens,
+                tokens,
+                bytes_per_token: 4.0,
+            };
+            let mut web = SourceTokenCounts {
+                domain: "general".into(),
+                ..SourceTokenCounts::default()
+            };
+            web.counts.add(&counts(web_general));
+            web.counts.add(&counts(web_finance));
+            CountPartitionStats {
+                part: String::new(),
+                sources: BTreeMap::from([("web".to_string(), web)]),
+                slices: BTreeMap::from([(
+                    "web".to_string(),
+                    BTreeMap::from([
+                        ("general".to_string(), counts(web_general)),
+                        ("finance".to_string(), counts(web_finance)),
+                    ]),
+                )]),
+                seconds: 0.0,
+            }
+        };
+        let mut summary = TokenSummary::default();
+        summary.add_part(&part(100, 30));
+        summary.add_part(&part(50, 20));
+        assert_eq!(summary.total.tokens, 200);
+        assert_eq!(summary.by_source["web"].domain, "general");
+        assert_eq!(summary.by_source["web"].counts.tokens, 200);
+        let domains: Vec<(&str, u64, u64)> = summary
+            .by_domain
+            .iter()
+            .map(|(d, c)| (d.as_str(), c.documents, c.tokens))
+            .collect();
+        assert_eq!(domains, vec![("finance", 2, 50), ("general", 2, 150)]);
+        assert_eq!(summary.by_slice["web"]["finance"].tokens, 50);
+        assert_eq!(summary.by_slice["web"]["general"].tokens, 150);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! `seq_len` ids (the manifest says how many), and a plain list is what every reader maps
 //! without surprises (HF `datasets` infers `Sequence(Value("uint32"))`, pyarrow's
 //! `to_numpy` flattens it into one contiguous array). `documents` says which document
-//! stretches make up each row, for audits and for attributing a sequence to its sources.
+//! stretches make up each row, for audits and for attributing a sequence to its sources;
+//! its `domain` is the document's own (the one a classifier routed it to, if any), read
+//! from the count parts' `domain` column like everything the mix planned with.
 
 use std::sync::Arc;
 

@@ -61,6 +61,8 @@ pub struct TokenizerRef {
 /// Text tokens in the shards per domain and per source, with their shares.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManifestMix {
+    /// By each document's own domain: a document a classifier routed counts under the
+    /// domain it was routed to, as it did in the mix plan.
     pub by_domain: BTreeMap<String, PackedTokens>,
     pub by_source: BTreeMap<String, SourceMix>,
 }
@@ -68,6 +70,7 @@ pub struct ManifestMix {
 /// One source's text tokens in the shards.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SourceMix {
+    /// The domain the source declares (its routed documents count elsewhere in `by_domain`).
     pub domain: String,
     pub tokens: u64,
     pub share: f64,
