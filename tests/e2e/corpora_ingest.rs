@@ -212,8 +212,8 @@ const WEB_ARCHIVES: &[Expected] = &[
         format: "warc",
         paths: &["web_warc_samples/commoncrawl_arc_2008/small-sample-1213893279526_0.arc.gz"],
         extra: "",
-        // 139 text/html records: 14 are 3xx/4xx responses, 9 have no main text to extract.
-        documents: 116,
+        // 139 text/html records: 14 are 3xx/4xx responses, 13 have no main text to extract.
+        documents: 112,
     },
 ];
 
@@ -235,11 +235,55 @@ fn every_web_archive_sample_ingests_with_its_document_count() {
     // The ARC: the filedesc record and 145 fetches, 6 of them PDFs.
     assert_eq!(
         summary["by_source"]["cc-arc-2008"]["skipped"],
-        serde_json::json!({"non_document_record": 1, "non_html_payload": 6, "non_success_status": 14, "empty_text": 9}),
+        serde_json::json!({"non_document_record": 1, "non_html_payload": 6, "non_success_status": 14, "empty_text": 13}),
         "{summary}"
     );
     assert_eq!(
         summary["by_source"]["cc-arc-2008"]["records"], 146,
         "{summary}"
+    );
+}
+
+#[test]
+fn ingest_html_settings_reach_the_extractor_and_rerun_ingest() {
+    let warc = corpora().join("web_warc_samples/whirlwind_cc2024/whirlwind.warc.gz");
+    assert!(warc.is_file(), "{} is missing", warc.display());
+    let base = format!(
+        "[job]\nname = \"html\"\n\n[[source]]\nname = \"wiki\"\ndomain = \"general\"\nformat = \"warc\"\npaths = [{:?}]\n",
+        warc.to_string_lossy()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let job = write_job(dir.path(), &base);
+    let job = job.to_str().unwrap();
+    let run_dir = dir.path().join("runs/html");
+    let text = || {
+        let docs = read_documents(&run_dir.join("01-ingest"));
+        assert_eq!(docs.len(), 1);
+        docs[0].text.clone()
+    };
+    run_ok(&["run", job, "--until", "ingest"]);
+    // The article's infobox is a table: one row per line, cells joined by ` | `.
+    let with_tables = text();
+    assert!(
+        with_tables.contains("\nCodigo postal | 19119\n"),
+        "{with_tables}"
+    );
+    let again = run_ok(&["run", job, "--until", "ingest"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("ingest  up to date"));
+
+    write_job(
+        dir.path(),
+        &format!("{base}\n[ingest.html]\ntables = false\n"),
+    );
+    let changed = run_ok(&["run", job, "--until", "ingest"]);
+    let stderr = String::from_utf8_lossy(&changed.stderr);
+    assert!(stderr.contains("ingest  1 documents"), "{stderr}");
+    let without = text();
+    assert!(!without.contains("Codigo postal"), "{without}");
+    assert!(without.contains("Escopete ye un municipio d'a provincia de Guadalachara"));
+    let resolved = std::fs::read_to_string(run_dir.join("job.resolved.toml")).unwrap();
+    assert!(
+        resolved.contains("[ingest.html]\nfavor = \"balanced\"\ntables = false\n"),
+        "{resolved}"
     );
 }

@@ -143,7 +143,7 @@ fn filter_stage_keeps_and_drops_the_right_documents() {
     assert_eq!(
         total["dropped_by"],
         serde_json::json!({
-            "url": {"documents": 2, "bytes": 701},
+            "url": {"documents": 2, "bytes": 737},
             "language": {"documents": 1, "bytes": 730},
             "gopher_quality": {"documents": 2, "bytes": 1460},
             "c4": {"documents": 4, "bytes": 2112},

@@ -102,7 +102,7 @@ fn expectations() -> BTreeMap<String, Expected> {
 #[test]
 fn heuristic_filters_agree_with_datatrove_on_extracted_web_archive_text() {
     let expected = expectations();
-    assert_eq!(expected.len(), 188, "expectation file rows");
+    assert_eq!(expected.len(), 184, "expectation file rows");
 
     let dir = tempfile::tempdir().unwrap();
     let job = write_job(dir.path(), &job());

@@ -1,8 +1,13 @@
-//! `curate extract`: main text of HTML pages, and its evaluation on the HTML extraction
-//! benchmarks (`--eval DIR`) against the `trafilatura` crate used by WARC ingest.
+//! `curate extract`: main text of HTML pages and of the HTML pages in web archives, and
+//! its evaluation on the HTML extraction benchmarks (`--eval DIR`) against the
+//! `trafilatura` crate (kept as a dependency only for this comparison).
 //!
-//! Inputs are HTML files (gzip'd when named `.gz`); WARC files go through `curate run`.
+//! Inputs are HTML files (gzip'd when named `.gz`) or web archives (WARC, ARC, WET; see
+//! [`warc::is_web_archive`]). An archive is read by the ingest reader and every HTML page
+//! it holds is extracted exactly as ingest extracts it (declared charset first, the same
+//! size, depth and time bounds), with the options given here.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -14,12 +19,14 @@ use serde::Serialize;
 
 use crate::extract::eval::{self, BENCHMARKS};
 use crate::extract::{self, Favor, Links, Options, decode};
+use crate::ingest::warc::{self, RecordItem, WarcRecords, WebReaderOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// The text of each page, pages separated by an empty line.
     Text,
-    /// One `{"path", "title", "lang", "text"}` object per line.
+    /// One `{"path", "url", "title", "lang", "text"}` object per page (`url` is the
+    /// record's target URI in a web archive, null for an HTML file).
     Jsonl,
 }
 
@@ -35,7 +42,7 @@ pub enum FavorArg {
 pub enum Engine {
     /// `curate_extract`, this crate's extractor.
     Curate,
-    /// The `trafilatura` crate with the options WARC ingest uses.
+    /// The `trafilatura` crate (balanced focus, comments excluded, fallback on), for comparison.
     TrafilaturaCrate,
     /// Both, one after the other.
     Both,
@@ -43,7 +50,8 @@ pub enum Engine {
 
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// HTML files (`.gz` is decompressed).
+    /// HTML files (`.gz` is decompressed) or web archives (WARC, ARC, WET; every HTML
+    /// page in them is extracted).
     #[arg(required_unless_present = "eval")]
     pub inputs: Vec<PathBuf>,
     /// Output format.
@@ -77,6 +85,7 @@ pub struct ExtractArgs {
 #[derive(Serialize)]
 struct PageLine<'a> {
     path: &'a str,
+    url: Option<&'a str>,
     title: &'a str,
     lang: &'a str,
     text: &'a str,
@@ -117,8 +126,16 @@ pub fn run(args: ExtractArgs) -> Result<()> {
         return evaluate(dir, &args, &options);
     }
     let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    for (i, path) in args.inputs.iter().enumerate() {
+    let mut out = Output {
+        writer: BufWriter::new(stdout.lock()),
+        format: args.format,
+        pages: 0,
+    };
+    for path in &args.inputs {
+        if warc::is_web_archive(path) {
+            extract_archive(path, &args, &options, &mut out)?;
+            continue;
+        }
         let bytes = read_input(path)?;
         let page = if args.all_text {
             let text = extract::visible_text(&decode::decode_html(&bytes), &options.limits)
@@ -131,30 +148,113 @@ pub fn run(args: ExtractArgs) -> Result<()> {
             extract::extract_bytes(&bytes, &options)
                 .with_context(|| format!("extract {}", path.display()))?
         };
-        match args.format {
-            Format::Text => {
-                if i > 0 {
-                    writeln!(out)?;
-                }
-                writeln!(out, "{}", page.text)?;
-            }
-            Format::Jsonl => {
-                let line = PageLine {
-                    path: &path.to_string_lossy(),
-                    title: &page.title,
-                    lang: &page.lang,
-                    text: &page.text,
-                };
-                serde_json::to_writer(&mut out, &line)?;
-                writeln!(out)?;
-            }
-        }
+        out.page(&PageLine {
+            path: &path.to_string_lossy(),
+            url: None,
+            title: &page.title,
+            lang: &page.lang,
+            text: &page.text,
+        })?;
     }
-    out.flush()?;
+    out.writer.flush()?;
     Ok(())
 }
 
-/// The ingest configuration of the `trafilatura` crate; its plain-text output.
+/// Pages written so far, in the chosen format.
+struct Output<W: Write> {
+    writer: W,
+    format: Format,
+    pages: usize,
+}
+
+impl<W: Write> Output<W> {
+    fn page(&mut self, line: &PageLine<'_>) -> Result<()> {
+        match self.format {
+            Format::Text => {
+                if self.pages > 0 {
+                    writeln!(self.writer)?;
+                }
+                writeln!(self.writer, "{}", line.text)?;
+            }
+            Format::Jsonl => {
+                serde_json::to_writer(&mut self.writer, line)?;
+                writeln!(self.writer)?;
+            }
+        }
+        self.pages += 1;
+        Ok(())
+    }
+}
+
+/// Extracts every HTML page of a web archive, in file order, and says on stderr how many
+/// records gave a page and why the others did not.
+fn extract_archive<W: Write>(
+    path: &Path,
+    args: &ExtractArgs,
+    options: &Options,
+    out: &mut Output<W>,
+) -> Result<()> {
+    let reader = WebReaderOptions {
+        extract: !args.all_text,
+        extraction: *options,
+        ..WebReaderOptions::default()
+    };
+    let file = File::open(path).with_context(|| format!("open {}", path.display()))?;
+    let shown = path.to_string_lossy();
+    let mut pages = 0usize;
+    let mut skipped: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for item in WarcRecords::new(file, reader.max_record_bytes) {
+        let record = match item {
+            RecordItem::Record(record) => record,
+            RecordItem::Skipped(s) => {
+                *skipped.entry(s.reason.as_str()).or_default() += 1;
+                continue;
+            }
+        };
+        // WET conversions are text already: no HTML page to extract.
+        if record.record_type() == "conversion" {
+            *skipped.entry("text_conversion").or_default() += 1;
+            continue;
+        }
+        let page = match warc::record_page(&record, &reader) {
+            Ok(page) => page,
+            Err(s) => {
+                *skipped.entry(s.reason.as_str()).or_default() += 1;
+                continue;
+            }
+        };
+        let text = if args.all_text {
+            extract::visible_text(&page.text, &options.limits)
+                .with_context(|| format!("extract {shown} at {}", record.position()))?
+        } else {
+            page.text
+        };
+        let url = warc::record_url(&record);
+        out.page(&PageLine {
+            path: &shown,
+            url: url.as_deref(),
+            title: &page.title,
+            lang: &page.lang,
+            text: &text,
+        })?;
+        pages += 1;
+    }
+    let skipped: Vec<String> = skipped
+        .iter()
+        .map(|(reason, n)| format!("{reason} {n}"))
+        .collect();
+    eprintln!(
+        "{shown}: pages {pages}; records skipped: {}",
+        if skipped.is_empty() {
+            "none".to_owned()
+        } else {
+            skipped.join(", ")
+        }
+    );
+    Ok(())
+}
+
+/// The `trafilatura` crate, configured as a peer for comparison; its plain-text output.
 fn trafilatura_crate(html: &str) -> Option<String> {
     let options = trafilatura::Options::default()
         .with_exclude_comments(true)

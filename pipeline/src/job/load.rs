@@ -72,6 +72,9 @@ impl Validator<'_> {
         if spec.ingest.batch_docs == 0 {
             return Err(self.invalid(0..0, "ingest.batch_docs", "must be at least 1"));
         }
+        if let Err((span, key, message)) = spec.ingest.html.validate() {
+            return Err(self.invalid(span, &key, message));
+        }
 
         let mut names = BTreeSet::new();
         let mut sources = Vec::with_capacity(spec.sources.len());
@@ -462,6 +465,38 @@ mod tests {
         assert!(error_of(&bad_mix).contains("shares sum to 0.5"));
         let unknown_domain = format!("{GOOD}\n[mix.shares]\ngeneral = 0.5\nfinance = 0.5\n");
         assert!(error_of(&unknown_domain).contains("domain `finance` has no source"));
+    }
+
+    #[test]
+    fn html_extraction_keys_resolve_and_bad_values_name_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let job = load_job(&write_job(dir.path(), GOOD)).unwrap();
+        assert_eq!(job.ingest.html, super::super::html::HtmlSection::default());
+        let toml = job.to_toml().unwrap();
+        assert!(
+            toml.contains("[ingest.html]\nfavor = \"balanced\"\ntables = true\nlinks = \"drop_dense\"\ntime_budget_ms = 2000\nmax_depth = 512\n"),
+            "{toml}"
+        );
+        let with = format!("{GOOD}\n[ingest.html]\nfavor = \"recall\"\nlinks = \"keep\"\n");
+        let job = load_job(&write_job(dir.path(), &with)).unwrap();
+        let options = job.ingest.html.options();
+        assert_eq!(options.favor, curate_extract::Favor::Recall);
+        assert_eq!(options.links, curate_extract::Links::Keep);
+        let zero = format!("{GOOD}\n[ingest.html]\ntables = false\ntime_budget_ms = 0\n");
+        assert!(
+            error_of(&zero)
+                .contains("job.toml:12: `ingest.html.time_budget_ms`: must be at least 1"),
+            "{}",
+            error_of(&zero)
+        );
+        let typo = format!("{GOOD}\n[ingest.html]\nfavour = \"recall\"\n");
+        assert!(error_of(&typo).contains("favour"), "{}", error_of(&typo));
+        let bad = format!("{GOOD}\n[ingest.html]\nlinks = \"some\"\n");
+        assert!(
+            error_of(&bad).contains("unknown variant `some`"),
+            "{}",
+            error_of(&bad)
+        );
     }
 
     #[test]

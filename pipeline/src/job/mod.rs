@@ -2,6 +2,7 @@
 
 pub mod dedup;
 mod error;
+pub mod html;
 mod load;
 mod resolved;
 pub mod spec;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::dedup::DedupSection;
+pub use super::html::{HtmlFavor, HtmlLinks, HtmlSection};
 use crate::filtering::FilterSection;
 use crate::ingest::fields::FieldMap;
 use crate::ingest::text::TextUnit;
@@ -122,10 +123,13 @@ pub struct IngestConfig {
     pub min_chars: usize,
     /// Web archive records larger than this are skipped (bytes).
     pub max_record_bytes: u64,
-    /// HTML larger than this is cut before extraction (bytes).
+    /// HTML pages larger than this (after undoing HTTP codings) are skipped as too large
+    /// (bytes).
     pub max_html_bytes: usize,
     /// Warnings printed per file and reason before they are only counted.
     pub max_warnings_per_file: usize,
+    /// `[ingest.html]`: main-text extraction of the HTML pages in web archives.
+    pub html: HtmlSection,
 }
 
 impl Default for IngestConfig {
@@ -136,6 +140,7 @@ impl Default for IngestConfig {
             max_record_bytes: 64 << 20,
             max_html_bytes: 8 << 20,
             max_warnings_per_file: 5,
+            html: HtmlSection::default(),
         }
     }
 }

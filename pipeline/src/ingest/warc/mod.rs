@@ -61,10 +61,16 @@
 //! `<!doctype html` when the type is missing); `text/plain` and everything else is
 //! [`SkipReason::NonHtmlPayload`], since plain-text responses in crawls are mostly
 //! robots.txt, logs and feeds rather than prose. Pages over
-//! [`WebReaderOptions::max_html_bytes`] or nested deeper than the extractor can walk are
-//! [`SkipReason::TooLarge`]. WET `conversion` records are text already (UTF-8, invalid
-//! bytes replaced). `request`, `warcinfo`, `metadata`, `revisit` and unknown types are
-//! [`SkipReason::NonDocumentRecord`].
+//! [`WebReaderOptions::max_html_bytes`] are [`SkipReason::TooLarge`], and so are pages
+//! whose extraction runs past its time budget. The page is decoded by its declared charset
+//! (`charset`) and its main text extracted by `curate_extract` with
+//! [`WebReaderOptions::extraction`] (`extract`); elements nested deeper than its depth limit
+//! are flattened, so no page is too deep to read. WET `conversion` records are text already
+//! (UTF-8, invalid bytes replaced). `request`, `warcinfo`, `metadata`, `revisit` and
+//! unknown types are [`SkipReason::NonDocumentRecord`].
+//!
+//! [`record_page`] gives what extraction finds beyond the text (the page's title and
+//! language hint), which the document schema has no place for; `curate extract` prints it.
 
 pub mod record;
 
@@ -88,8 +94,14 @@ use std::path::{Path, PathBuf};
 pub use crate::ingest::decompress::Compression;
 pub use record::{ArchiveFormat, RecordItem, WarcRecord, WarcRecords};
 
+pub use extract::PageText;
+
 use crate::ingest::{RawDocument, ReadItem, SkipReason, Skipped};
 use http::Decoded;
+
+/// Names the main-text extractor and its revision; part of the ingest stage's fingerprint
+/// for web archives, so a run made with another extractor is redone.
+pub const EXTRACTOR: &str = "curate-extract 1";
 
 /// Limits and switches of the web archive reader.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +112,9 @@ pub struct WebReaderOptions {
     pub max_html_bytes: usize,
     /// Extract the main text; `false` yields the decoded HTML itself (for debugging).
     pub extract: bool,
+    /// How the main text is extracted. Its `limits.max_input_bytes` is not used: pages
+    /// over `max_html_bytes` are skipped whole before decoding instead of cut.
+    pub extraction: curate_extract::Options,
 }
 
 impl Default for WebReaderOptions {
@@ -108,6 +123,7 @@ impl Default for WebReaderOptions {
             max_record_bytes: 64 * 1024 * 1024,
             max_html_bytes: 8 * 1024 * 1024,
             extract: true,
+            extraction: curate_extract::Options::default(),
         }
     }
 }
@@ -133,6 +149,40 @@ pub fn open_web_archive(
         source,
     })?;
     Ok(WebArchiveReader::new(file, options.clone()))
+}
+
+/// Whether a file holds a web archive: its name ends in `.warc`, `.arc`, `.wet` or `.wat`
+/// (before any `.gz`, `.zst`, `.lz4`), or its first line, once decompressed, is a WARC
+/// version line or an ARC `filedesc://` line. A file that cannot be read is not one.
+pub fn is_web_archive(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let stem = ["gz", "zst", "lz4"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(&format!(".{ext}")))
+        .unwrap_or(&name);
+    if [".warc", ".arc", ".wet", ".wat"]
+        .iter()
+        .any(|ext| stem.ends_with(ext))
+    {
+        return true;
+    }
+    let Ok((stream, _)) = crate::ingest::decompress::open_decompressed(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(256);
+    if stream.take(256).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let start = head
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(head.len());
+    let head = &head[start..];
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    record::is_warc_version_line(first_line) || head.starts_with(b"filedesc://")
 }
 
 /// Documents and skipped records of one web archive, in file order.
@@ -177,25 +227,35 @@ impl Iterator for WebArchiveReader {
 
 /// The item one record becomes.
 pub fn record_item(record: &WarcRecord, options: &WebReaderOptions) -> ReadItem {
-    let position = record.position();
-    match record_text(record, options) {
-        Ok(text) => ReadItem::Document {
+    match record_page(record, options) {
+        Ok(page) => ReadItem::Document {
             document: RawDocument {
                 id: record_id(record),
-                url: record.header("WARC-Target-URI").map(strip_angle_brackets),
-                text,
+                url: record_url(record),
+                text: page.text,
             },
-            position,
+            position: record.position(),
         },
-        Err((reason, detail)) => ReadItem::Skipped(Skipped {
-            reason,
-            position,
-            detail,
-        }),
+        Err(skipped) => ReadItem::Skipped(skipped),
     }
 }
 
-type Outcome = Result<String, (SkipReason, String)>;
+/// What one record yields as a page: its text with the title and language hint of an
+/// HTML page (empty for WET conversions and unextracted HTML), or why it yields nothing.
+pub fn record_page(record: &WarcRecord, options: &WebReaderOptions) -> Result<PageText, Skipped> {
+    record_text(record, options).map_err(|(reason, detail)| Skipped {
+        reason,
+        position: record.position(),
+        detail,
+    })
+}
+
+/// The record's target URI, without the `<...>` wget writes around it.
+pub fn record_url(record: &WarcRecord) -> Option<String> {
+    record.header("WARC-Target-URI").map(strip_angle_brackets)
+}
+
+type Outcome = Result<PageText, (SkipReason, String)>;
 
 fn record_id(record: &WarcRecord) -> Option<String> {
     match record.format {
@@ -245,7 +305,10 @@ fn record_text(record: &WarcRecord, options: &WebReaderOptions) -> Outcome {
                     "conversion record has no text".into(),
                 ))
             } else {
-                Ok(text.to_string())
+                Ok(PageText {
+                    text: text.to_string(),
+                    ..PageText::default()
+                })
             }
         }
         (_, other) => Err((
@@ -333,15 +396,10 @@ fn page_text(bytes: &[u8], content_type: Option<&str>, options: &WebReaderOption
     }
     let html = charset::decode_page(bytes, content_type);
     if !options.extract {
-        return Ok(html);
+        return Ok(PageText {
+            text: html,
+            ..PageText::default()
+        });
     }
-    let depth = extract::nesting_depth(html.as_bytes(), extract::MAX_NESTING);
-    if depth > extract::MAX_NESTING {
-        return Err((
-            SkipReason::TooLarge,
-            format!("elements nested over {} deep", extract::MAX_NESTING),
-        ));
-    }
-    extract::main_text(&html)
-        .ok_or_else(|| (SkipReason::EmptyText, "no main text extracted".into()))
+    extract::main_text(&html, &options.extraction)
 }

@@ -493,17 +493,18 @@ fn web_samples_documents() {
                 (NonSuccessStatus, 9),
             ],
         ),
-        // 139 text/html records: 14 non-2xx, 9 without main text (framesets, a meta
-        // refresh, near-empty pages); 6 PDFs. None is gunzipped or de-chunked by mistake
+        // 139 text/html records: 14 non-2xx, 13 without main text (framesets, a meta
+        // refresh, near-empty pages, and pages that are only navigation, a link list, a
+        // price list or a calendar); 6 PDFs. None is gunzipped or de-chunked by mistake
         // (that would make BadHttpPayload or garbage text).
         (
             "commoncrawl_arc_2008/small-sample-1213893279526_0.arc.gz",
-            116,
+            112,
             &[
                 (NonDocumentRecord, 1),
                 (NonHtmlPayload, 6),
                 (NonSuccessStatus, 14),
-                (EmptyText, 9),
+                (EmptyText, 13),
             ],
         ),
     ];
@@ -621,10 +622,13 @@ fn fixture_documents() {
         skips(&[(NonDocumentRecord, 3), (NonHtmlPayload, 2)])
     );
     assert_eq!(docs[0].url.as_deref(), Some("http://example.com/"));
+    // The page's `<h1>` heads its only paragraph and is kept with it.
     assert!(
-        docs[0]
-            .text
-            .starts_with("This domain is established to be used for illustrative examples")
+        docs[0].text.starts_with(
+            "Example Domain\nThis domain is established to be used for illustrative examples"
+        ),
+        "{}",
+        docs[0].text
     );
     // ClueWeb09 Japanese pages in a legacy charset come out as Japanese text.
     let (docs, skipped) = read_all(&format!("{FX}/resiliparse/clueweb-quirk.warc.gz"));
@@ -632,8 +636,9 @@ fn fixture_documents() {
         (docs.len(), skipped),
         (29, skips(&[(NonDocumentRecord, 1)]))
     );
+    // The first is a shop's item page: its details, not the item search box beside them.
     assert!(
-        docs[0].text.starts_with("アイテム検索\n"),
+        docs[0].text.starts_with("アイテム詳細情報\n"),
         "{}",
         docs[0].text
     );
@@ -652,4 +657,31 @@ fn fixture_documents() {
         })
         .collect();
     assert_eq!(uris, ["file:///example with spaces.png"]);
+}
+
+#[test]
+fn web_archives_are_recognised_by_name_or_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let warc = std::fs::read(fixture(&format!("{WS}/whirlwind_cc2024/whirlwind.warc.gz"))).unwrap();
+    let arc = std::fs::read(fixture(&format!(
+        "{WS}/commoncrawl_arc_2008/small-sample-1213893279526_0.arc.gz"
+    )))
+    .unwrap();
+    assert!(super::is_web_archive(&write("a.WARC.gz", b"")));
+    assert!(super::is_web_archive(&write("b.arc", b"")));
+    assert!(super::is_web_archive(&write("c.warc.wet.zst", b"")));
+    assert!(super::is_web_archive(&write("capture.bin", &warc)));
+    assert!(super::is_web_archive(&write("old.bin", &arc)));
+    assert!(super::is_web_archive(&write("plain", b"\r\nWARC/1.1\r\n")));
+    assert!(!super::is_web_archive(&write(
+        "page.html",
+        b"<html>WARC/1.0</html>"
+    )));
+    assert!(!super::is_web_archive(&write("notes.marc", b"WARC/x\n")));
+    assert!(!super::is_web_archive(&dir.path().join("missing.bin")));
 }

@@ -159,7 +159,7 @@ fn reasons(items: &[ReadItem]) -> Vec<String> {
 const ARTICLE: &str = "<html><body><article><p>Rivers carry sediment from the mountains to the sea over thousands of years, shaping valleys and deltas along the way.</p><p>Engineers study these flows to plan bridges, dams and flood defences that last.</p></article></body></html>";
 
 #[test]
-fn deep_nesting_is_skipped_not_overflowed() {
+fn deep_nesting_is_flattened_not_overflowed() {
     let deep = format!(
         "<html><body>{}<p>deep text</p>{}</body></html>",
         "<div>".repeat(100_000),
@@ -168,7 +168,11 @@ fn deep_nesting_is_skipped_not_overflowed() {
     let mut bytes = html_response("http://deep.example/", &deep);
     bytes.extend(html_response("http://ok.example/", ARTICLE));
     let items = drain_documents(bytes, true);
-    assert_eq!(reasons(&items), ["too_large", "document"]);
+    assert_eq!(reasons(&items), ["document", "document"]);
+    let ReadItem::Document { document, .. } = &items[0] else {
+        unreachable!()
+    };
+    assert_eq!(document.text, "deep text");
 }
 
 #[test]

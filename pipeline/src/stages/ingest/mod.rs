@@ -17,6 +17,7 @@ pub use stats::{IngestCounts, IngestPartitionStats, IngestSummary};
 
 use super::partitioned::{PartitionPlan, PartitionStats, run_partitioned};
 use super::{StageContext, StageOutcome};
+use crate::job::spec::Format;
 use crate::progress::human_bytes;
 use crate::run::fingerprint::{InputFile, fingerprint_config, fingerprint_inputs};
 use crate::run::stage_record::{FORMAT_VERSION, partition_key};
@@ -73,7 +74,14 @@ fn config_fingerprint(context: &StageContext<'_>) -> String {
             )
         })
         .collect();
-    fingerprint_config(&(FORMAT_VERSION, &sources, &job.ingest, job.strict))
+    // The extractor's identity, for jobs with web archives: a new extractor gives new
+    // text from the same pages and settings.
+    let extractor = job
+        .sources
+        .iter()
+        .any(|s| s.format == Format::Warc)
+        .then_some(crate::ingest::warc::EXTRACTOR);
+    fingerprint_config(&(FORMAT_VERSION, &sources, &job.ingest, job.strict, extractor))
 }
 
 pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {

@@ -34,7 +34,8 @@ pub fn open_reader(
             let options = WebReaderOptions {
                 max_record_bytes: config.max_record_bytes,
                 max_html_bytes: config.max_html_bytes,
-                ..WebReaderOptions::default()
+                extract: true,
+                extraction: config.html.options(),
             };
             Box::new(open_web_archive(file, &options).map_err(|e| e.to_string())?)
         }
