@@ -7,7 +7,7 @@
 //!
 //! `DIR` is `html_extraction_benchmarks`. Options: `--engine curate|trafilatura-crate|both`
 //! (default both: this crate's extractor and the `trafilatura` crate with the options WARC
-//! ingest uses), `--favor precision|balanced|recall`, `--max-pages N` (first pages by id),
+//! ingest used before it switched to this crate), `--favor precision|balanced|recall`, `--max-pages N` (first pages by id),
 //! `--dump DIR` (write each page's text from this crate's extractor to `DIR/BENCH/ID.txt`).
 //!
 //! Prints the table `curate extract --eval` prints: per benchmark and engine the pages,

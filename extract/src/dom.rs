@@ -245,8 +245,8 @@ impl Builder {
                 return;
             }
             "html" => {
-                if let Some(lang) = tag.attr("lang") {
-                    self.dom.lang = lang.trim().to_string();
+                if let Some(lang) = tag.attr("lang").and_then(language_tag) {
+                    self.dom.lang = lang;
                 }
                 return;
             }
@@ -325,10 +325,26 @@ impl Builder {
             self.dom.og_title = content;
         } else if attr("http-equiv").eq_ignore_ascii_case("content-language")
             && self.dom.lang.is_empty()
+            && let Some(lang) = language_tag(&content)
         {
-            self.dom.lang = content;
+            self.dom.lang = lang;
         }
     }
+}
+
+/// The first language tag of a `lang` or `content-language` value (`"en-GB"`, `"de, en"`),
+/// when it is shaped like one (BCP 47: a 2-3 letter language, then script, region and
+/// variant subtags of 2-8 letters or digits). Pages put charsets (`"UTF-8"`) and words there
+/// too; those are no hint.
+pub fn language_tag(value: &str) -> Option<String> {
+    let tag = value.split(',').next()?.trim();
+    let mut subtags = tag.split(['-', '_']);
+    let language = subtags.next()?;
+    let language_ok =
+        (2..=3).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_alphabetic());
+    let rest_ok =
+        subtags.all(|s| (2..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
+    (language_ok && rest_ok).then(|| tag.to_owned())
 }
 
 /// The attributes extraction uses, normalised.

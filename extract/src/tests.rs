@@ -341,3 +341,17 @@ fn a_page_that_is_all_comments_falls_back_to_markup_rules() {
     assert_eq!(text.lines().count(), 8, "{text}");
     assert!(text.starts_with("Comment 1: short") && !text.contains("Home"));
 }
+
+#[test]
+fn only_language_shaped_hints_are_recorded() {
+    use crate::dom::language_tag;
+    assert_eq!(language_tag("en-GB").as_deref(), Some("en-GB"));
+    assert_eq!(language_tag(" de, en ").as_deref(), Some("de"));
+    assert_eq!(language_tag("zh_Hant_TW").as_deref(), Some("zh_Hant_TW"));
+    assert_eq!(language_tag("UTF-8"), None);
+    assert_eq!(language_tag("english"), None);
+    assert_eq!(language_tag(""), None);
+    let page = "<html lang=\"UTF-8\"><head><meta http-equiv=\"content-language\" \
+                content=\"fr\"></head><body><p>Bonjour.</p></body></html>";
+    assert_eq!(extract(page, &untimed()).unwrap().lang, "fr");
+}
