@@ -132,11 +132,14 @@ const BLOG: &str = r#"{"id": "blog-1", "text": "Revenue for the quarter grew 12%
 {"id": "blog-4", "text": "The village fete is on Saturday from ten until four. There will be a cake stall, a dog show and a tug of war between the two pubs, and the brass band is playing on the green after lunch. Bring a chair if you want to sit down."}
 "#;
 
-fn job_text(finance: &Path, toxic: &Path, blog: &Path, combine: &str) -> String {
+/// The three sources (finance news, general web and blog), the toxicity word list and the
+/// finance router, under a `[job]` named `name` with `job_keys` (lines) added.
+fn routed_job_header(name: &str, job_keys: &str, finance: &Path, blog: &Path) -> String {
     let root = repo_root();
     format!(
         r#"[job]
-name = "clf"
+name = "{name}"
+{job_keys}
 
 [[source]]
 name = "news"
@@ -164,7 +167,18 @@ model = "{finance}"
 use = "domain"
 domain = "finance"
 threshold = 0.9
+"#,
+        news = root.join("fixtures/finance/news.jsonl").display(),
+        web = root.join("fixtures/general/web.jsonl").display(),
+        blog = blog.display(),
+        words = root.join("fixtures/lists/toxic_words.txt").display(),
+        finance = finance.display(),
+    )
+}
 
+fn job_text(finance: &Path, toxic: &Path, blog: &Path, combine: &str) -> String {
+    format!(
+        r#"{header}
 # Trained on 4chan threads, the model scores one-line insults low: this threshold makes
 # it flag the insult (about 0.08) and the watch spam (about 0.31), nothing else.
 [filter.classifier.toxic]
@@ -173,11 +187,7 @@ use = "toxicity"
 threshold = 0.05
 combine = "{combine}"
 "#,
-        news = root.join("fixtures/finance/news.jsonl").display(),
-        web = root.join("fixtures/general/web.jsonl").display(),
-        blog = blog.display(),
-        words = root.join("fixtures/lists/toxic_words.txt").display(),
-        finance = finance.display(),
+        header = routed_job_header("clf", "", finance, blog),
         toxic = toxic.display(),
     )
 }
@@ -428,41 +438,10 @@ fn routed_documents_count_toward_their_new_domains_share() {
     let (finance, _, _) = finance_router(dir.path());
     let blog = dir.path().join("blog.jsonl");
     std::fs::write(&blog, BLOG).unwrap();
-    let root = repo_root();
     let job = write_job(
         dir.path(),
         &format!(
-            r#"[job]
-name = "routed"
-seed = 7
-
-[[source]]
-name = "news"
-domain = "finance"
-format = "jsonl"
-paths = ["{news}"]
-
-[[source]]
-name = "web"
-domain = "general"
-format = "jsonl"
-paths = ["{web}"]
-
-[[source]]
-name = "blog"
-domain = "general"
-format = "jsonl"
-paths = ["{blog}"]
-
-[filter.toxicity]
-word_files = ["{words}"]
-
-[filter.classifier.finance]
-model = "{finance}"
-use = "domain"
-domain = "finance"
-threshold = 0.9
-
+            r#"{header}
 [tokenizer]
 vocab_size = 512
 special_tokens = ["<|endoftext|>"]
@@ -479,11 +458,7 @@ general = 0.49
 seq_len = 64
 remainder = "pad"
 "#,
-            news = root.join("fixtures/finance/news.jsonl").display(),
-            web = root.join("fixtures/general/web.jsonl").display(),
-            blog = blog.display(),
-            words = root.join("fixtures/lists/toxic_words.txt").display(),
-            finance = finance.display(),
+            header = routed_job_header("routed", "seed = 7", &finance, &blog),
         ),
     );
     run_ok(&["run", job.to_str().unwrap(), "--quiet"]);
