@@ -155,9 +155,12 @@ pub(crate) enum Decoded {
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
-/// Undoes gzip/deflate when the payload really is compressed (gzip magic, zlib header),
-/// whatever the header claims; at most `limit + 1` bytes are produced.
+/// Undoes gzip, deflate, brotli or zstd when the payload really is compressed (gzip or
+/// zstd magic, a zlib header; brotli, which has no magic, when the header says `br` and the
+/// payload does not start like markup), whatever the header claims; at most `limit + 1`
+/// bytes are produced.
 pub(crate) fn decode_content(payload: &[u8], coding: Option<&str>, limit: usize) -> Decoded {
     let coding = coding.unwrap_or("").trim().to_ascii_lowercase();
     let cap = (limit as u64).saturating_add(1);
@@ -195,10 +198,32 @@ pub(crate) fn decode_content(payload: &[u8], coding: Option<&str>, limit: usize)
             Err(err) => Decoded::Failed(format!("deflate payload does not decode: {err}")),
         };
     }
-    if (coding == "br" || coding == "zstd") && !looks_like_text {
-        return Decoded::Failed(format!("Content-Encoding {coding} is not supported"));
+    if payload.starts_with(&ZSTD_MAGIC) {
+        return match zstd::stream::read::Decoder::new(payload) {
+            Ok(decoder) => read_capped(decoder, cap, "zstd"),
+            Err(err) => Decoded::Failed(format!("zstd payload does not decode: {err}")),
+        };
+    }
+    if coding == "br" && !looks_like_text {
+        return read_capped(
+            brotli_decompressor::Decompressor::new(payload, 4096),
+            cap,
+            "brotli",
+        );
+    }
+    if coding == "zstd" && !looks_like_text {
+        return Decoded::Failed("zstd payload has no zstd frame".to_owned());
     }
     Decoded::Unchanged
+}
+
+/// Reads a decoder to its end or to `cap` bytes.
+fn read_capped(decoder: impl Read, cap: u64, coding: &str) -> Decoded {
+    let mut out = Vec::new();
+    match decoder.take(cap).read_to_end(&mut out) {
+        Ok(_) => Decoded::Bytes(out),
+        Err(err) => Decoded::Failed(format!("{coding} payload does not decode: {err}")),
+    }
 }
 
 #[cfg(test)]
@@ -255,12 +280,40 @@ mod tests {
             Decoded::Bytes(b"<p>z</p>".to_vec())
         );
         assert!(matches!(
-            decode_content(&[0x8b, 0x05, 0x80], Some("br"), 100),
+            decode_content(&[0x8b, 0x05, 0x80, 0xff, 0xff], Some("br"), 100),
             Decoded::Failed(_)
         ));
         assert_eq!(
             decode_content(b"  <html>", Some("br"), 100),
             Decoded::Unchanged
         );
+    }
+
+    #[test]
+    fn brotli_and_zstd_payloads_decode() {
+        let page = b"<html><p>brotli or zstd</p></html>".repeat(20);
+        let mut br = Vec::new();
+        brotli::BrotliCompress(&mut &page[..], &mut br, &Default::default()).unwrap();
+        assert_eq!(
+            decode_content(&br, Some("br"), 10_000),
+            Decoded::Bytes(page.clone())
+        );
+        // Capped like the others: at most limit + 1 bytes.
+        assert_eq!(
+            decode_content(&br, Some("br"), 9),
+            Decoded::Bytes(page[..10].to_vec())
+        );
+        let zst = zstd::encode_all(&page[..], 3).unwrap();
+        // A zstd frame is recognised by its magic, whatever the header says.
+        for coding in [Some("zstd"), None] {
+            assert_eq!(
+                decode_content(&zst, coding, 10_000),
+                Decoded::Bytes(page.clone())
+            );
+        }
+        assert!(matches!(
+            decode_content(&[1, 2, 3, 4], Some("zstd"), 100),
+            Decoded::Failed(_)
+        ));
     }
 }

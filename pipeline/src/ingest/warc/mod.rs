@@ -53,10 +53,10 @@
 //!
 //! # Documents
 //!
-//! HTTP payloads lose chunked transfer coding and gzip/deflate content coding only when
-//! the bytes really are chunked or compressed (Common Crawl keeps the original headers on
-//! decoded bodies); brotli and zstd content coding are reported as
-//! [`SkipReason::BadHttpPayload`]. A non-2xx status is [`SkipReason::NonSuccessStatus`].
+//! HTTP payloads lose chunked transfer coding and gzip, deflate, brotli or zstd content
+//! coding only when the bytes really are chunked or compressed (Common Crawl keeps the
+//! original headers on decoded bodies); a payload that claims a coding and does not decode
+//! is [`SkipReason::BadHttpPayload`]. A non-2xx status is [`SkipReason::NonSuccessStatus`].
 //! Only HTML and XHTML become documents (by `Content-Type`, or by sniffing `<html`/
 //! `<!doctype html` when the type is missing); `text/plain` and everything else is
 //! [`SkipReason::NonHtmlPayload`], since plain-text responses in crawls are mostly
