@@ -24,11 +24,7 @@ fn removed(stage: &Path) -> Vec<Removed> {
         let text = |name: &str| utf8_column(&batch, name);
         let (ids, sources, reasons, kept) =
             (text("id"), text("source"), text("reason"), text("kept_id"));
-        let clusters = batch
-            .column_by_name("cluster")
-            .unwrap()
-            .as_primitive::<UInt64Type>()
-            .clone();
+        let clusters = primitive_column::<UInt64Type>(&batch, "cluster");
         for row in 0..batch.num_rows() {
             rows.push(Removed {
                 id: ids.value(row).to_owned(),

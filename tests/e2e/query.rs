@@ -26,11 +26,7 @@ fn counted(run_dir: &Path) -> Vec<(String, String, String, u64)> {
             utf8_column(&batch, "source"),
             utf8_column(&batch, "domain"),
         );
-        let counts = batch
-            .column_by_name("token_count")
-            .unwrap()
-            .as_primitive::<UInt64Type>()
-            .clone();
+        let counts = primitive_column::<UInt64Type>(&batch, "token_count");
         for row in 0..batch.num_rows() {
             rows.push((
                 ids.value(row).to_owned(),

@@ -122,11 +122,7 @@ fn report_numbers_equal_the_parquet_outputs() {
                 .as_string::<i64>()
                 .clone(),
         );
-        let counts = batch
-            .column_by_name("token_count")
-            .unwrap()
-            .as_primitive::<UInt64Type>()
-            .clone();
+        let counts = primitive_column::<UInt64Type>(&batch, "token_count");
         for row in 0..batch.num_rows() {
             let entry = per_domain.entry(domains.value(row).to_owned()).or_default();
             entry.0 += counts.value(row);
@@ -201,16 +197,8 @@ fn report_numbers_equal_the_parquet_outputs() {
     let mut selected: BTreeMap<String, u64> = BTreeMap::new();
     for batch in selection_batches(&run_dir) {
         let sources = utf8_column(&batch, "source");
-        let copies = batch
-            .column_by_name("copies")
-            .unwrap()
-            .as_primitive::<UInt32Type>()
-            .clone();
-        let counts = batch
-            .column_by_name("token_count")
-            .unwrap()
-            .as_primitive::<UInt64Type>()
-            .clone();
+        let copies = primitive_column::<UInt32Type>(&batch, "copies");
+        let counts = primitive_column::<UInt64Type>(&batch, "token_count");
         for row in 0..batch.num_rows() {
             *selected.entry(sources.value(row).to_owned()).or_default() +=
                 u64::from(copies.value(row)) * counts.value(row);

@@ -157,6 +157,18 @@ pub fn utf8_column(batch: &arrow::array::RecordBatch, name: &str) -> arrow::arra
         .clone()
 }
 
+/// Column `name` of `batch` as a primitive array of type `T`.
+pub fn primitive_column<T: arrow::datatypes::ArrowPrimitiveType>(
+    batch: &arrow::array::RecordBatch,
+    name: &str,
+) -> arrow::array::PrimitiveArray<T> {
+    batch
+        .column_by_name(name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+        .as_primitive::<T>()
+        .clone()
+}
+
 /// Runs `jobs/finance.toml` into a fresh temporary directory with `extra` arguments;
 /// returns the directory (kept alive by the caller) and the run directory in it.
 pub fn run_finance_job(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
@@ -196,11 +208,7 @@ pub fn read_counted(stage_dir: &Path) -> Vec<Counted> {
             .unwrap()
             .as_string::<i64>()
             .clone();
-        let counts = batch
-            .column_by_name("token_count")
-            .unwrap()
-            .as_primitive::<UInt64Type>()
-            .clone();
+        let counts = primitive_column::<UInt64Type>(&batch, "token_count");
         let lists = batch
             .column_by_name("input_ids")
             .unwrap()
@@ -241,11 +249,7 @@ pub fn read_selection(mix_dir: &Path) -> BTreeMap<(String, String), u32> {
             .unwrap()
             .as_string::<i32>()
             .clone();
-        let copies = batch
-            .column_by_name("copies")
-            .unwrap()
-            .as_primitive::<UInt32Type>()
-            .clone();
+        let copies = primitive_column::<UInt32Type>(&batch, "copies");
         for row in 0..batch.num_rows() {
             selection.insert(
                 (sources.value(row).to_owned(), ids.value(row).to_owned()),
