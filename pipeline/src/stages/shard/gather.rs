@@ -67,10 +67,7 @@ impl Gathered {
         }
     }
 
-    /// Sets every share from the token counts. Called again on a `Gathered` read back from
-    /// JSON: serde_json's float parsing may be one unit in the last place off, and the
-    /// manifest of a resumed run must equal an uninterrupted run's byte for byte.
-    pub fn finish_shares(&mut self) {
+    fn finish_shares(&mut self) {
         let total: u64 = self.by_domain.values().map(|t| t.tokens).sum();
         for group in self
             .by_domain

@@ -171,10 +171,10 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     let memory = section.memory_mb.max(16) << 20;
     let gathered: GatheredFile = if resumable {
         let path = work_dir.join(GATHERED_FILE);
-        let mut file: GatheredFile = serde_json::from_slice(&std::fs::read(&path)?)
-            .with_context(|| format!("{} is damaged", path.display()))?;
-        file.packed.finish_shares();
-        file
+        // Read back exactly (serde_json's `float_roundtrip`): a resumed run's manifest
+        // equals an uninterrupted run's byte for byte.
+        serde_json::from_slice(&std::fs::read(&path)?)
+            .with_context(|| format!("{} is damaged", path.display()))?
     } else {
         let selection = Selection::read(&mix_dir.join(SELECTION_FILE))?;
         let sequences = sequences_for(selection.packed_tokens, section.seq_len, pad);
