@@ -7,8 +7,6 @@
 //! deepest kept element), skips the contents of non-text elements without building them,
 //! and checks a time budget as the input is read.
 
-use std::time::Instant;
-
 use crate::tokenize::{StartTag, TokenSink, tokenize};
 use crate::{ExtractError, Limits};
 
@@ -395,9 +393,9 @@ impl TokenSink for Builder {
 
 /// Parses `html` (already truncated to the byte limit) into a [`Dom`].
 ///
-/// Returns [`ExtractError::TimeBudget`] when the budget runs out before any text was
+/// Returns [`ExtractError::WorkBudget`] when the budget runs out before any text was
 /// read; otherwise a budget overrun ends the parse early with `truncated` set.
-pub fn parse(html: &str, limits: &Limits, started: Instant) -> Result<Dom, ExtractError> {
+pub(crate) fn parse(html: &str, limits: &Limits, work: &crate::Work) -> Result<Dom, ExtractError> {
     let mut builder = Builder {
         dom: Dom {
             nodes: vec![Node {
@@ -413,14 +411,13 @@ pub fn parse(html: &str, limits: &Limits, started: Instant) -> Result<Dom, Extra
         in_title: false,
         max_depth: limits.max_depth.max(1),
     };
-    let budget = limits.time_budget;
     let truncated = tokenize(html, &mut builder, CHECK_BYTES, &mut || {
-        started.elapsed() > budget
+        work.spend(CHECK_BYTES as u64)
     });
     let mut dom = builder.dom;
     dom.truncated = truncated;
     if truncated && dom.nodes.len() <= 1 {
-        return Err(ExtractError::TimeBudget);
+        return Err(ExtractError::WorkBudget);
     }
     Ok(dom)
 }

@@ -198,7 +198,7 @@ fn load_readability(dir: &Path) -> Result<Vec<Page>> {
         .and_then(|dir| dir.map(|e| e.map(|e| e.path())).collect())
         .map_err(io_err(&root))?;
     let limits = Limits {
-        time_budget: std::time::Duration::from_secs(60),
+        work_budget: u64::MAX,
         ..Limits::default()
     };
     for page_dir in entries {

@@ -18,8 +18,6 @@ pub mod render;
 pub mod select;
 pub mod tokenize;
 
-use std::time::{Duration, Instant};
-
 use thiserror::Error;
 
 /// Which way to lean when unsure whether a block is content.
@@ -44,6 +42,32 @@ pub enum Links {
     DropDense,
 }
 
+/// The default work budget: 256 Mi units, about eight times what the largest page the
+/// input limit lets through takes (8 MiB tokenized, its nodes rendered twice).
+pub const DEFAULT_WORK_BUDGET: u64 = 256 * 1024 * 1024;
+
+/// Work done on one page, against its budget.
+pub(crate) struct Work {
+    used: std::cell::Cell<u64>,
+    budget: u64,
+}
+
+impl Work {
+    pub(crate) fn new(budget: u64) -> Self {
+        Work {
+            used: std::cell::Cell::new(0),
+            budget,
+        }
+    }
+
+    /// Counts `units` of work; true when the budget is spent.
+    pub(crate) fn spend(&self, units: u64) -> bool {
+        let used = self.used.get().saturating_add(units);
+        self.used.set(used);
+        used > self.budget
+    }
+}
+
 /// Hard bounds that keep one page from stalling a worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -51,8 +75,10 @@ pub struct Limits {
     pub max_input_bytes: usize,
     /// Elements deeper than this are flattened into their deepest kept ancestor.
     pub max_depth: usize,
-    /// Wall-clock budget per page; parsing stops when it is spent.
-    pub time_budget: Duration,
+    /// Work allowed per page, in units of one byte tokenized or one node rendered;
+    /// extraction stops when it is spent. A count, not a clock, so that which pages are cut
+    /// short depends on the page alone, never on the machine's load or the threads.
+    pub work_budget: u64,
 }
 
 impl Default for Limits {
@@ -60,7 +86,7 @@ impl Default for Limits {
         Self {
             max_input_bytes: 8 * 1024 * 1024,
             max_depth: 512,
-            time_budget: Duration::from_secs(2),
+            work_budget: DEFAULT_WORK_BUDGET,
         }
     }
 }
@@ -92,9 +118,9 @@ impl Default for Options {
 /// Why a page yields nothing.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ExtractError {
-    /// The time budget ran out before any content was parsed.
-    #[error("time budget spent before any content was parsed")]
-    TimeBudget,
+    /// The work budget ran out before any content was parsed.
+    #[error("work budget spent before any content was parsed")]
+    WorkBudget,
 }
 
 /// The result for one page.
@@ -122,17 +148,17 @@ pub fn extract_bytes(html: &[u8], options: &Options) -> Result<Extracted, Extrac
 
 /// Extracts the main text of an HTML page.
 pub fn extract(html: &str, options: &Options) -> Result<Extracted, ExtractError> {
-    let started = Instant::now();
+    let started = Work::new(options.limits.work_budget);
     let mut cut = html.len().min(options.limits.max_input_bytes);
     while !html.is_char_boundary(cut) {
         cut -= 1;
     }
-    let dom = dom::parse(&html[..cut], &options.limits, started)?;
-    let (mut text, mut late) = main_text(&dom, options, true, started);
+    let dom = dom::parse(&html[..cut], &options.limits, &started)?;
+    let (mut text, mut late) = main_text(&dom, options, true, &started);
     if text.len() < FALLBACK_BELOW_BYTES && !late {
         // Keyword rules left (almost) nothing: the page's content carries a boilerplate
         // name. Keep what the markup alone says, if that finds more.
-        let (fallback, fallback_late) = main_text(&dom, options, false, started);
+        let (fallback, fallback_late) = main_text(&dom, options, false, &started);
         if fallback.len() > text.len() {
             (text, late) = (fallback, fallback_late);
         }
@@ -153,29 +179,23 @@ pub fn extract(html: &str, options: &Options) -> Result<Extracted, ExtractError>
 /// Text shorter than this (in bytes) sends a page to the keyword-free fallback.
 const FALLBACK_BELOW_BYTES: usize = 250;
 
-/// Prunes, selects and renders `dom`; `true` with the text when the time budget ran out.
-fn main_text(
-    dom: &dom::Dom,
-    options: &Options,
-    keywords: bool,
-    started: Instant,
-) -> (String, bool) {
+/// Prunes, selects and renders `dom`; `true` with the text when the work budget ran out.
+fn main_text(dom: &dom::Dom, options: &Options, keywords: bool, work: &Work) -> (String, bool) {
     let mut pruned = boilerplate::prune_with(dom, options, keywords);
     let roots = select::select(dom, &pruned, options.favor);
     select::drop_nested_articles(dom, &mut pruned, &roots, options.favor);
-    let budget = options.limits.time_budget;
-    render::render(dom, &pruned, &roots, true, &|| started.elapsed() > budget)
+    render::render(dom, &pruned, &roots, true, &|nodes| work.spend(nodes))
 }
 
 /// All visible text of a page, no boilerplate removal (used to turn reference HTML into
 /// reference text). Hidden elements and non-text elements are still left out.
 pub fn visible_text(html: &str, limits: &Limits) -> Result<String, ExtractError> {
-    let started = Instant::now();
+    let work = Work::new(limits.work_budget);
     let mut cut = html.len().min(limits.max_input_bytes);
     while !html.is_char_boundary(cut) {
         cut -= 1;
     }
-    let dom = dom::parse(&html[..cut], limits, started)?;
+    let dom = dom::parse(&html[..cut], limits, &work)?;
     let n = dom.nodes.len();
     let dropped = dom
         .nodes
@@ -197,7 +217,7 @@ pub fn visible_text(html: &str, limits: &Limits) -> Result<String, ExtractError>
         contains_main: Vec::new(),
         prose: Vec::new(),
     };
-    Ok(render::render(&dom, &pruned, &[0], false, &|| false).0)
+    Ok(render::render(&dom, &pruned, &[0], false, &|_| false).0)
 }
 
 #[cfg(test)]

@@ -191,7 +191,7 @@ fn heading_level(tag: &str) -> u8 {
 }
 
 /// Renders `roots` (in order) as lines. Stops early, returning what it has and `true`,
-/// when `deadline_passed` says the time budget is spent (checked every 4,096 nodes).
+/// when `spend` says the work budget is spent (4,096 nodes counted at a time).
 /// `drop_empty_sections` leaves out headings that head nothing and the link-only lines
 /// that end the text (leftovers of removed related-content blocks).
 pub fn render(
@@ -199,7 +199,7 @@ pub fn render(
     pruned: &Pruned,
     roots: &[NodeId],
     drop_empty_sections: bool,
-    deadline_passed: &dyn Fn() -> bool,
+    spend: &dyn Fn(u64) -> bool,
 ) -> (String, bool) {
     let mut lines = Lines::default();
     let mut stack: Vec<(NodeId, bool)> = Vec::new();
@@ -218,7 +218,7 @@ pub fn render(
                 continue;
             }
             visited += 1;
-            if visited.is_multiple_of(4096) && deadline_passed() {
+            if visited.is_multiple_of(4096) && spend(4096) {
                 return (lines.finish(drop_empty_sections), true);
             }
             if pruned.dropped[id] {

@@ -23,7 +23,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::analysis::py_strip;
 use crate::filter::{Document, Filter};
-use crate::verdict::{Signal, Verdict};
+use crate::verdict::{AnnotationValue, Signal, Verdict};
 use crate::word_split::{count_sentences, is_py_digit, is_py_non_word, is_py_space};
 
 /// Switches and thresholds of the C4 line rules; defaults are datatrove's.
@@ -250,9 +250,18 @@ impl Filter for C4Quality {
     }
 
     fn check(&self, doc: &Document<'_>) -> Verdict {
-        self.run(doc, false).verdict
+        let outcome = self.run(doc, true);
+        let edited = outcome.text.filter(|t| t != doc.text());
+        outcome.verdict.with_edited_text(edited)
     }
 }
+
+/// `[filter.c4]`: C4's line rules; removes lines (later filters see the edited text).
+pub const DEF: crate::registry::FilterDef = crate::registry::FilterDef {
+    name: "c4",
+    about: "C4: removes lines without terminal punctuation, javascript and policy lines; drops lorem ipsum, curly brackets, too few sentences",
+    build: |settings| Ok(Box::new(C4Quality::new(settings.parse()?))),
+};
 
 /// Removes `[<digits>]`, `[edit]` and `[citation needed]` from `line` into `out`
 /// (the reference's `\[\d*]|\[edit]|\[citation needed]`).
@@ -329,8 +338,86 @@ pub struct C4BadWords {
     lang: String,
     needs_boundaries: bool,
     matcher: AhoCorasick,
+    /// Phrases inside which a listed word does not count ("Dick's Sporting Goods").
+    allow: Option<AhoCorasick>,
+    /// Listed words that do not count when written capitalised: names ("Dick Heimann").
+    allow_capitalized: Vec<String>,
     config: C4BadWordsConfig,
 }
+
+/// `[filter.c4_badwords]` as a job writes it.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct C4BadWordsSettings {
+    /// The list's language (`en`): decides the word-boundary rule.
+    #[serde(default = "default_badwords_language")]
+    pub language: String,
+    /// The word list file (e.g. LDNOOBW `en.txt`), relative to the job file.
+    pub list_file: String,
+    /// Files of phrases whose matches do not count, one per line.
+    #[serde(default)]
+    pub allow_phrase_files: Vec<String>,
+    /// Also use the allow-list shipped with curate (finance names, places and idioms:
+    /// "Dick's Sporting Goods", "tied up in", "sexual harassment policy").
+    #[serde(default = "default_true")]
+    pub default_allow_phrases: bool,
+    /// Listed words that do not count when written with a capital first letter, as names
+    /// are ("Dick Heimann, our former COO"; default `["dick"]`). Profanity is rarely
+    /// capitalised mid-sentence; earnings calls name people all the time.
+    #[serde(default = "default_allow_capitalized")]
+    pub allow_capitalized: Vec<String>,
+    #[serde(default)]
+    pub keep_fraction: f64,
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn default_badwords_language() -> String {
+    "en".to_owned()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_allow_capitalized() -> Vec<String> {
+    vec!["dick".to_owned()]
+}
+
+/// `[filter.c4_badwords]`: C4's rule on LDNOOBW lists, with an allow-list of phrases.
+pub const BADWORDS_DEF: crate::registry::FilterDef = crate::registry::FilterDef {
+    name: "c4_badwords",
+    about: "C4 bad words (LDNOOBW list), with an allow-list of innocent phrases",
+    build: |settings| {
+        let s: C4BadWordsSettings = settings.parse()?;
+        if !(0.0..=1.0).contains(&s.keep_fraction) {
+            return Err(crate::registry::BuildError::new(
+                "keep_fraction",
+                format!("{} is not between 0 and 1", s.keep_fraction),
+            ));
+        }
+        let list = settings.read_text("list_file", &s.list_file)?;
+        let mut phrases: Vec<String> = Vec::new();
+        if s.default_allow_phrases {
+            phrases.extend(
+                crate::url::list_entries(crate::toxicity::DEFAULT_ALLOW_PHRASES).map(str::to_owned),
+            );
+        }
+        for file in &s.allow_phrase_files {
+            let text = settings.read_text("allow_phrase_files", file)?;
+            phrases.extend(crate::url::list_entries(&text).map(str::to_owned));
+        }
+        let config = C4BadWordsConfig {
+            keep_fraction: s.keep_fraction,
+            seed: s.seed,
+        };
+        let filter = C4BadWords::new(&s.language, &list, config)
+            .and_then(|f| f.with_allow_phrases(&phrases))
+            .map(|f| f.with_allow_capitalized(&s.allow_capitalized))
+            .map_err(|e| crate::registry::BuildError::new("list_file", e.to_string()))?;
+        Ok(Box::new(filter))
+    },
+};
 
 impl C4BadWords {
     /// Builds the filter from the list's text (one entry a line, as in the LDNOOBW files).
@@ -362,28 +449,97 @@ impl C4BadWords {
             lang: lang.to_string(),
             needs_boundaries: !matches!(lang, "ja" | "th" | "zh"),
             matcher,
+            allow: None,
+            allow_capitalized: Vec::new(),
             config,
         })
+    }
+
+    /// Listed words that do not count when the text writes them with a capital first
+    /// letter (names).
+    pub fn with_allow_capitalized(mut self, words: &[String]) -> Self {
+        self.allow_capitalized = words.iter().map(|w| w.trim().to_lowercase()).collect();
+        self
+    }
+
+    /// Phrases inside which a listed word does not count, matched case-insensitively
+    /// ("Dick's Sporting Goods", "tied up in"). An empty list changes nothing.
+    pub fn with_allow_phrases(mut self, phrases: &[String]) -> Result<Self, BadWordsError> {
+        let lower: Vec<String> = phrases
+            .iter()
+            .map(|p| p.trim().to_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect();
+        if lower.is_empty() {
+            return Ok(self);
+        }
+        let allow = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&lower)
+            .map_err(|source| BadWordsError::Build {
+                lang: self.lang.clone(),
+                source,
+            })?;
+        self.allow = Some(allow);
+        Ok(self)
+    }
+
+    /// The listed words found at word boundaries in the lower-cased text, outside every
+    /// allowed phrase, in order (at most `limit`).
+    pub fn bad_words(&self, text: &str, limit: usize) -> Vec<String> {
+        let lower = text.to_lowercase();
+        let allowed: Vec<(usize, usize)> = match &self.allow {
+            Some(allow) => allow
+                .find_overlapping_iter(&lower)
+                .map(|m| (m.start(), m.end()))
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut found = Vec::new();
+        for m in self.matcher.find_overlapping_iter(&lower) {
+            if self.needs_boundaries {
+                let before_ok = lower[..m.start()]
+                    .chars()
+                    .next_back()
+                    .is_none_or(is_py_non_word);
+                let after_ok = lower[m.end()..].chars().next().is_none_or(is_py_non_word);
+                if !(before_ok && after_ok) {
+                    continue;
+                }
+            }
+            if allowed.iter().any(|&(a, b)| a <= m.start() && m.end() <= b) {
+                continue;
+            }
+            // Offsets of the lower-cased text are those of the text when lower-casing kept
+            // every length (it does for ASCII, where names like these are written).
+            if lower.len() == text.len()
+                && self
+                    .allow_capitalized
+                    .iter()
+                    .any(|w| w == &lower[m.start()..m.end()])
+                && text[m.start()..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_uppercase)
+            {
+                continue;
+            }
+            found.push(lower[m.start()..m.end()].to_owned());
+            if found.len() >= limit {
+                break;
+            }
+        }
+        found
     }
 
     pub fn lang(&self) -> &str {
         &self.lang
     }
 
-    /// Whether the lower-cased text contains a listed word at word boundaries.
+    /// Whether the lower-cased text contains a listed word at word boundaries, outside the
+    /// allowed phrases.
     pub fn contains_bad_word(&self, text: &str) -> bool {
-        let lower = text.to_lowercase();
-        if !self.needs_boundaries {
-            return self.matcher.is_match(&lower);
-        }
-        self.matcher.find_overlapping_iter(&lower).any(|m| {
-            let before_ok = lower[..m.start()]
-                .chars()
-                .next_back()
-                .is_none_or(is_py_non_word);
-            let after_ok = lower[m.end()..].chars().next().is_none_or(is_py_non_word);
-            before_ok && after_ok
-        })
+        !self.bad_words(text, 1).is_empty()
     }
 }
 
@@ -393,7 +549,8 @@ impl Filter for C4BadWords {
     }
 
     fn check(&self, doc: &Document<'_>) -> Verdict {
-        let found = self.contains_bad_word(doc.text());
+        let words = self.bad_words(doc.text(), 8);
+        let found = !words.is_empty();
         let signals = vec![Signal {
             name: "c4_badwords.found",
             value: f64::from(u8::from(found)),
@@ -401,14 +558,16 @@ impl Filter for C4BadWords {
         if !found {
             return Verdict::keep(signals);
         }
+        let matched = AnnotationValue::Text(words.join(", "));
         if self.config.keep_fraction > 0.0 {
             let draw = (xxh3_64_with_seed(doc.text().as_bytes(), self.config.seed) >> 11) as f64
                 / (1u64 << 53) as f64;
             if draw < self.config.keep_fraction {
-                return Verdict::keep(signals);
+                return Verdict::keep(signals).annotate("c4_badwords.matched", matched);
             }
         }
         Verdict::drop("document_removed_with_badwords", signals)
+            .annotate("c4_badwords.matched", matched)
     }
 }
 

@@ -160,6 +160,21 @@ impl Filter for FineWebQuality {
     }
 }
 
+/// `[filter.fineweb]`: FineWeb's line rules, datatrove's defaults.
+pub const DEF: crate::registry::FilterDef = crate::registry::FilterDef {
+    name: "fineweb",
+    about: "FineWeb: line punctuation, short lines, duplicated line characters, newline ratio",
+    build: |settings| {
+        use crate::registry::{fraction, non_negative};
+        let c: FineWebQualityConfig = settings.parse()?;
+        fraction("line_punct_thr", c.line_punct_thr)?;
+        fraction("short_line_thr", c.short_line_thr)?;
+        fraction("char_duplicates_ratio", c.char_duplicates_ratio)?;
+        non_negative("new_line_ratio", c.new_line_ratio)?;
+        Ok(Box::new(FineWebQuality::new(c)))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -261,6 +261,35 @@ fn distinct_stop_words(
     distinct.len()
 }
 
+/// `[filter.gopher_quality]`: Gopher's quality rules, datatrove's defaults.
+pub const DEF: crate::registry::FilterDef = crate::registry::FilterDef {
+    name: "gopher_quality",
+    about: "Gopher quality: word counts and lengths, symbols, bullets, ellipses, alphabetic words, stop words",
+    build: |settings| {
+        use crate::registry::{BuildError, fraction, non_negative};
+        let c: GopherQualityConfig = settings.parse()?;
+        fraction("max_symbol_word_ratio", c.max_symbol_word_ratio)?;
+        fraction("max_bullet_lines_ratio", c.max_bullet_lines_ratio)?;
+        fraction("max_ellipsis_lines_ratio", c.max_ellipsis_lines_ratio)?;
+        fraction("max_non_alpha_words_ratio", c.max_non_alpha_words_ratio)?;
+        non_negative("min_avg_word_length", c.min_avg_word_length)?;
+        non_negative("max_avg_word_length", c.max_avg_word_length)?;
+        if c.min_avg_word_length > c.max_avg_word_length {
+            return Err(BuildError::new(
+                "min_avg_word_length",
+                "is above max_avg_word_length: every document would be dropped",
+            ));
+        }
+        if c.min_doc_words > c.max_doc_words {
+            return Err(BuildError::new(
+                "min_doc_words",
+                "is above max_doc_words: every document would be dropped",
+            ));
+        }
+        Ok(Box::new(GopherQuality::new(c)))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

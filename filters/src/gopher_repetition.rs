@@ -257,6 +257,32 @@ impl Filter for GopherRepetition {
     }
 }
 
+/// `[filter.gopher_repetition]`: Gopher's repetition rules, datatrove's defaults.
+pub const DEF: crate::registry::FilterDef = crate::registry::FilterDef {
+    name: "gopher_repetition",
+    about: "Gopher repetition: duplicated lines, paragraphs and n-grams",
+    build: |settings| {
+        use crate::registry::{BuildError, fraction};
+        let c: GopherRepetitionConfig = settings.parse()?;
+        fraction("dup_line_frac", c.dup_line_frac)?;
+        fraction("dup_para_frac", c.dup_para_frac)?;
+        fraction("dup_line_char_frac", c.dup_line_char_frac)?;
+        fraction("dup_para_char_frac", c.dup_para_char_frac)?;
+        for (key, grams) in [
+            ("top_n_grams", &c.top_n_grams),
+            ("dup_n_grams", &c.dup_n_grams),
+        ] {
+            for (n, frac) in grams {
+                if *n == 0 {
+                    return Err(BuildError::new(key, "n-gram sizes must be at least 1"));
+                }
+                fraction(key, *frac)?;
+            }
+        }
+        Ok(Box::new(GopherRepetition::new(c)))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

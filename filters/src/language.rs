@@ -36,7 +36,7 @@
 //! boundary): on those corpora a 4 KB prefix gave the same language as the whole text for
 //! every document.
 
-use crate::verdict::{Signal, Verdict};
+use crate::verdict::{AnnotationValue, Signal, Verdict};
 
 /// Code returned when the text is too short or has no letters to judge.
 pub const UNKNOWN: &str = "unknown";
@@ -240,9 +240,37 @@ impl crate::filter::Filter for LanguageFilter {
     }
 
     fn check(&self, doc: &crate::filter::Document<'_>) -> Verdict {
-        LanguageFilter::check(self, doc.text(), doc.url())
+        let detection = self.detect(doc.text());
+        self.judge(detection)
+            .annotate(
+                ANNOTATION_LANG,
+                AnnotationValue::Text(detection.lang.to_owned()),
+            )
+            .annotate(
+                ANNOTATION_LANG_SCORE,
+                AnnotationValue::Number(f64::from(detection.score)),
+            )
+    }
+
+    fn annotation_columns(&self) -> Vec<crate::filter::AnnotationColumn> {
+        use crate::filter::{AnnotationColumn, ColumnKind};
+        vec![
+            AnnotationColumn {
+                name: ANNOTATION_LANG.to_owned(),
+                kind: ColumnKind::Text,
+            },
+            AnnotationColumn {
+                name: ANNOTATION_LANG_SCORE.to_owned(),
+                kind: ColumnKind::Number,
+            },
+        ]
     }
 }
+
+/// Annotation and column: the detected language, ISO 639-1.
+pub const ANNOTATION_LANG: &str = "lang";
+/// Annotation and column: the detection's score.
+pub const ANNOTATION_LANG_SCORE: &str = "lang_score";
 
 /// The longest prefix of at most `max` bytes that ends on a char boundary.
 fn prefix_at_char_boundary(text: &str, max: usize) -> &str {
@@ -355,6 +383,24 @@ pub fn iso639_1_of(code: &str) -> Option<&'static str> {
 pub fn supported_languages() -> impl Iterator<Item = &'static str> {
     LANGS.iter().map(|(_, code)| *code)
 }
+
+/// `[filter.language]`: keeps the allowed languages; annotates `lang` and `lang_score`.
+pub const DEF: crate::registry::FilterDef = crate::registry::FilterDef {
+    name: "language",
+    about: "language ID (whatlang + whichlang); keeps the allowed languages above min_score",
+    build: |settings| {
+        LanguageFilter::new(settings.parse()?)
+            .map(|f| Box::new(f) as Box<dyn crate::filter::Filter>)
+            .map_err(|e| {
+                let key = match e {
+                    LanguageError::BadMinScore(_) => "min_score",
+                    LanguageError::SampleTooSmall => "sample_bytes",
+                    LanguageError::UnknownLanguage(_) => "languages",
+                };
+                crate::registry::BuildError::new(key, e.to_string())
+            })
+    },
+};
 
 #[cfg(test)]
 mod tests {

@@ -14,11 +14,13 @@ pub mod filter;
 pub mod fineweb;
 pub mod gopher_quality;
 pub mod gopher_repetition;
+pub mod integrity;
 pub mod language;
+pub mod registry;
 mod rng;
 pub mod toxicity;
 pub mod url;
 pub mod verdict;
 pub mod word_split;
 
-pub use verdict::{Signal, Verdict};
+pub use verdict::{Annotation, AnnotationValue, Signal, Verdict};

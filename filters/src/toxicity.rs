@@ -395,6 +395,61 @@ impl crate::filter::Filter for ToxicityFilter {
     }
 }
 
+/// `[filter.toxicity]` as a job writes it: word lists, an allow-list of phrases,
+/// thresholds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToxicitySettings {
+    /// Word and phrase lists, one entry per line.
+    pub word_files: Vec<String>,
+    /// Phrases whose matches do not count ("Dick's Sporting Goods"), one per line.
+    #[serde(default)]
+    pub allow_phrase_files: Vec<String>,
+    /// Also use the allow-list shipped with curate (finance names and terms).
+    #[serde(default = "default_true")]
+    pub default_allow_phrases: bool,
+    #[serde(default)]
+    pub thresholds: ToxicityConfig,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// `[filter.toxicity]`: the word-list toxicity rule.
+pub const DEF: crate::registry::FilterDef = crate::registry::FilterDef {
+    name: "toxicity",
+    about: "toxicity word lists with an allow-list of innocent phrases",
+    build: |settings| {
+        let s: ToxicitySettings = settings.parse()?;
+        let mut words = Vec::new();
+        for file in &s.word_files {
+            let text = settings.read_text("word_files", file)?;
+            words.extend(crate::url::list_entries(&text).map(str::to_owned));
+        }
+        let mut allow = Vec::new();
+        for file in &s.allow_phrase_files {
+            let text = settings.read_text("allow_phrase_files", file)?;
+            allow.extend(crate::url::list_entries(&text).map(str::to_owned));
+        }
+        let mut builder = ToxicityFilter::builder()
+            .words(words)
+            .allow_phrases(allow)
+            .config(s.thresholds);
+        if s.default_allow_phrases {
+            builder = builder.default_allow_phrases();
+        }
+        let filter = builder.build().map_err(|e| {
+            let key = match e {
+                ToxicityError::EmptyList => "word_files",
+                _ => "thresholds",
+            };
+            crate::registry::BuildError::new(key, e.to_string())
+        })?;
+        Ok(Box::new(filter))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -433,6 +433,83 @@ fn tokens(lower: &str) -> impl Iterator<Item = &str> {
         .filter(|t| !t.is_empty())
 }
 
+/// `[filter.url]` as a job writes it: blocklists as files (UT1 `domains` / `urls` files,
+/// one entry per line) and word lists (one word per line, as datatrove ships them), each
+/// relative to the job file.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UrlSettings {
+    pub block_domain_files: Vec<String>,
+    pub block_url_files: Vec<String>,
+    pub allow_domain_files: Vec<String>,
+    pub banned_word_files: Vec<String>,
+    pub banned_subword_files: Vec<String>,
+    pub soft_banned_word_files: Vec<String>,
+    /// Drop a URL with at least this many soft-banned words.
+    pub soft_word_threshold: Option<usize>,
+}
+
+/// Every entry of every file of setting `key` (blank and `#` lines skipped).
+fn read_entries(
+    settings: &crate::registry::Settings<'_>,
+    key: &str,
+    files: &[String],
+) -> Result<Vec<String>, crate::registry::BuildError> {
+    let mut entries = Vec::new();
+    for file in files {
+        let contents = settings.read_text(key, file)?;
+        entries.extend(list_entries(&contents).map(str::to_owned));
+    }
+    Ok(entries)
+}
+
+/// `[filter.url]`: domain and URL blocklists, banned words in URLs.
+pub const DEF: crate::registry::FilterDef = crate::registry::FilterDef {
+    name: "url",
+    about: "URL blocklists (UT1 domains and URLs) and banned words in URLs",
+    build: |settings| {
+        let s: UrlSettings = settings.parse()?;
+        let mut builder = UrlFilter::builder()
+            .block_domains(read_entries(
+                settings,
+                "block_domain_files",
+                &s.block_domain_files,
+            )?)
+            .block_urls(read_entries(
+                settings,
+                "block_url_files",
+                &s.block_url_files,
+            )?)
+            .allow_domains(read_entries(
+                settings,
+                "allow_domain_files",
+                &s.allow_domain_files,
+            )?)
+            .banned_words(read_entries(
+                settings,
+                "banned_word_files",
+                &s.banned_word_files,
+            )?)
+            .banned_subwords(read_entries(
+                settings,
+                "banned_subword_files",
+                &s.banned_subword_files,
+            )?)
+            .soft_banned_words(read_entries(
+                settings,
+                "soft_banned_word_files",
+                &s.soft_banned_word_files,
+            )?);
+        if let Some(threshold) = s.soft_word_threshold {
+            builder = builder.soft_word_threshold(threshold);
+        }
+        let filter = builder
+            .build()
+            .map_err(|e| crate::registry::BuildError::new("soft_word_threshold", e.to_string()))?;
+        Ok(Box::new(filter))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,7 @@ pub struct StageReport {
 pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageReport>> {
     std::fs::create_dir_all(&job.run_dir)
         .with_context(|| format!("cannot create run directory {}", job.run_dir.display()))?;
+    let _lock = crate::run::lock::RunLock::acquire(&job.run_dir)?;
     let resolved = job.to_toml().context("cannot write the resolved job")?;
     write_atomic(&job.run_dir.join(RESOLVED_JOB_FILE), resolved.as_bytes())
         .with_context(|| format!("cannot write {}", job.run_dir.display()))?;

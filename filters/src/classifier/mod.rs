@@ -16,6 +16,7 @@ pub mod fasttext_bin;
 pub mod features;
 pub mod format;
 pub mod model;
+pub mod step;
 pub mod train;
 
 use std::io::Read;

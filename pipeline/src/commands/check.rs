@@ -46,6 +46,30 @@ pub fn run(args: CheckArgs) -> Result<()> {
             human_bytes(bytes),
         );
     }
+    if job.filter.is_enabled() {
+        println!();
+        println!("filter profiles:");
+        for (name, profile) in &job.filter.profile {
+            let sources: Vec<&str> = job
+                .sources
+                .iter()
+                .filter(|s| &s.filters == name)
+                .map(|s| s.name.as_str())
+                .collect();
+            let preset = profile
+                .preset
+                .as_ref()
+                .map(|p| format!(" (preset {p})"))
+                .unwrap_or_default();
+            let chain = if profile.order.is_empty() {
+                "no filters".to_owned()
+            } else {
+                profile.order.join(" -> ")
+            };
+            println!("  {name}{preset}: {chain}");
+            println!("      sources: {}", sources.join(", "));
+        }
+    }
     println!();
     println!(
         "stages: {}",

@@ -159,7 +159,8 @@ async fn register(context: &SessionContext, table: &RunTable) -> Result<()> {
 }
 
 /// `drops`: the dropped ids of every stage with `id`, `source`, `domain`, `stage`, `step`
-/// (the `filter` column where stored) and `reason`.
+/// (the `filter` column where stored), `reason`, and, for the filter stage, the `profile`
+/// the source ran and the `evidence` (the dropping filter's signals, as JSON).
 async fn register_drops_view(context: &SessionContext, tables: &[RunTable]) -> Result<()> {
     let mut selects = Vec::new();
     for table in tables.iter().filter(|t| t.kind == TableKind::Dropped) {
@@ -169,15 +170,19 @@ async fn register_drops_view(context: &SessionContext, tables: &[RunTable]) -> R
         if !["id", "source", "domain", "reason"].iter().all(|c| has(c)) {
             continue;
         }
-        let step = if has("filter") {
-            "CAST(filter AS VARCHAR)"
-        } else {
-            "CAST(NULL AS VARCHAR)"
+        let column = |name: &str| {
+            if has(name) {
+                format!("CAST({name} AS VARCHAR)")
+            } else {
+                "CAST(NULL AS VARCHAR)".to_owned()
+            }
         };
+        let (step, profile, evidence) = (column("filter"), column("profile"), column("evidence"));
         selects.push(format!(
             "SELECT CAST(id AS VARCHAR) AS id, CAST(source AS VARCHAR) AS source, \
              CAST(domain AS VARCHAR) AS domain, '{}' AS stage, {step} AS step, \
-             CAST(reason AS VARCHAR) AS reason FROM {}",
+             CAST(reason AS VARCHAR) AS reason, {profile} AS profile, {evidence} AS evidence \
+             FROM {}",
             table.stage.replace('\'', "''"),
             table.name
         ));

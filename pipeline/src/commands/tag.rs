@@ -20,14 +20,14 @@ use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 
 use super::inputs::for_each_raw_document;
-use crate::filtering::chain::ChainClassifier;
 use crate::filtering::chain::prefixed_signals;
+use crate::filtering::config::DEFAULT_PROFILE;
 use crate::filtering::{
-    ChainOutcome, ClassifierSection, ClassifierUse, FilterChain, FilterName, FilterSection,
+    ChainOutcome, ClassifierSection, ClassifierUse, FilterChain, ResolvedProfile,
 };
 use crate::ingest::RawDocument;
 use crate::ingest::fields::FieldMap;
-use crate::job::load_job;
+use crate::job::load_job_for_tagging;
 use crate::run::part_writer::PartWriter;
 
 /// Documents tagged per batch: bounds memory.
@@ -50,6 +50,10 @@ pub struct TagArgs {
     /// Take the filters and their settings from this job's [filter] section.
     #[arg(long)]
     pub job: Option<PathBuf>,
+    /// With --job: the filter profile to run (default: the job's `default` profile, or
+    /// its only one).
+    #[arg(long)]
+    pub profile: Option<String>,
     /// Only these filters (comma-separated). Without a job, the heuristic filters and
     /// language ID run with their default settings.
     #[arg(long, value_delimiter = ',')]
@@ -100,7 +104,7 @@ fn parse_classifier(spec: &str) -> Result<(String, ClassifierSection)> {
 }
 
 /// Whether a classifier's own rule keeps a document (`None` without a threshold).
-fn classifier_keeps(classifier: &ChainClassifier, score: f32) -> Option<bool> {
+fn classifier_keeps(classifier: &ClassifierSection, score: f32) -> Option<bool> {
     let threshold = classifier.threshold?;
     Some(match classifier.purpose {
         ClassifierUse::Quality => score >= threshold,
@@ -110,52 +114,63 @@ fn classifier_keeps(classifier: &ChainClassifier, score: f32) -> Option<bool> {
 }
 
 pub fn run(args: TagArgs) -> Result<()> {
-    let mut requested: Vec<FilterName> = args
-        .filters
-        .iter()
-        .map(|name| {
-            FilterName::parse(name).with_context(|| {
-                let known: Vec<&str> = FilterName::ALL.iter().map(|f| f.as_str()).collect();
-                format!("unknown filter `{name}` (known: {})", known.join(", "))
+    let known = curate_filters::registry::names();
+    let mut requested: Vec<&'static str> =
+        args.filters
+            .iter()
+            .map(|name| {
+                known.iter().copied().find(|k| k == name).with_context(|| {
+                    format!("unknown filter `{name}` (known: {})", known.join(", "))
+                })
             })
-        })
-        .collect::<Result<_>>()?;
+            .collect::<Result<_>>()?;
     let ad_hoc: Vec<(String, ClassifierSection)> = args
         .classifiers
         .iter()
         .map(|spec| parse_classifier(spec))
         .collect::<Result<_>>()?;
-    if !ad_hoc.is_empty() && !requested.is_empty() && !requested.contains(&FilterName::Classifier) {
-        requested.push(FilterName::Classifier);
+    if !ad_hoc.is_empty() && !requested.is_empty() && !requested.contains(&"classifier") {
+        requested.push("classifier");
     }
-    let (mut section, base_dir) = match &args.job {
+    let (mut profile, base_dir) = match &args.job {
         Some(job) => {
-            let job = load_job(job)?;
+            let job = load_job_for_tagging(job)?;
             let base_dir = job.base_dir();
-            (job.filter, base_dir)
+            (job_profile(&job, args.profile.as_deref())?, base_dir)
         }
-        None => (default_section(&requested)?, Path::new(".").to_path_buf()),
+        None => (default_profile(&requested)?, Path::new(".").to_path_buf()),
     };
-    for (name, classifier) in ad_hoc {
-        if section
-            .classifier
-            .insert(name.clone(), classifier)
-            .is_some()
-        {
-            bail!("--classifier {name}: the job already has a classifier of that name");
+    if !ad_hoc.is_empty() {
+        let table = profile
+            .filters
+            .entry("classifier".to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let Some(table) = table.as_table_mut() else {
+            bail!("the job's [filter.classifier] is not a table");
+        };
+        for (name, classifier) in ad_hoc {
+            if table.contains_key(&name) {
+                bail!("--classifier {name}: the job already has a classifier of that name");
+            }
+            table.insert(name, toml::Value::try_from(&classifier)?);
         }
-        if let Some(order) = section.order.as_mut()
-            && !order.contains(&FilterName::Classifier)
-        {
-            order.push(FilterName::Classifier);
+        if !profile.order.iter().any(|f| f == "classifier") {
+            profile.order.push("classifier".to_owned());
         }
     }
-    let keep_fractions: Vec<(String, f64)> = section
-        .classifier
-        .iter()
-        .filter_map(|(name, c)| c.keep_fraction.map(|f| (name.clone(), f)))
+    let keep_fractions: Vec<(String, f64)> = profile
+        .filters
+        .get("classifier")
+        .and_then(|t| {
+            t.clone()
+                .try_into::<BTreeMap<String, ClassifierSection>>()
+                .ok()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(name, c)| c.keep_fraction.map(|f| (name, f)))
         .collect();
-    let mut chain = FilterChain::build(&section, &base_dir)?;
+    let mut chain = FilterChain::build("tag", &profile, &base_dir)?;
     if !requested.is_empty() {
         chain.retain(&requested);
     }
@@ -163,15 +178,16 @@ pub fn run(args: TagArgs) -> Result<()> {
     if names.is_empty() {
         bail!("no filter to run: name some with --filters or give a job with a [filter] section");
     }
+    let classifiers: Vec<(String, ClassifierSection)> = chain.classifiers().to_vec();
     let fields = FieldMap {
         text: args.text_field.clone(),
         id: args.id_field.clone(),
         url: args.url_field.clone(),
     };
-    let mut sink = TagSink::create(&args.output, args.format, &names, chain.classifiers())?;
-    let mut all_scores: Vec<Vec<f32>> = vec![Vec::new(); chain.classifiers().len()];
+    let mut sink = TagSink::create(&args.output, args.format, &names, &classifiers)?;
+    let mut all_scores: Vec<Vec<f32>> = vec![Vec::new(); classifiers.len()];
     let mut documents = 0u64;
-    let mut kept_by: BTreeMap<FilterName, u64> = BTreeMap::new();
+    let mut kept_by: BTreeMap<&'static str, u64> = BTreeMap::new();
     for input in &args.inputs {
         let mut batch: Vec<(String, RawDocument)> = Vec::with_capacity(BATCH_DOCS);
         let mut flush =
@@ -181,8 +197,13 @@ pub fn run(args: TagArgs) -> Result<()> {
                     .map(|(_, doc)| chain.evaluate_all(&doc.text, doc.url.as_deref()))
                     .collect();
                 for outcome in &outcomes {
-                    for (scores, score) in all_scores.iter_mut().zip(&outcome.scores) {
-                        scores.push(*score);
+                    for (scores, score) in all_scores
+                        .iter_mut()
+                        .zip(outcome_scores(outcome, &classifiers))
+                    {
+                        if let Some(score) = score {
+                            scores.push(score);
+                        }
                     }
                     for verdict in &outcome.verdicts {
                         if verdict.verdict.is_keep() {
@@ -191,7 +212,7 @@ pub fn run(args: TagArgs) -> Result<()> {
                     }
                 }
                 documents += batch.len() as u64;
-                sink.write(batch, &outcomes, chain.classifiers())?;
+                sink.write(batch, &outcomes, &classifiers)?;
                 batch.clear();
                 Ok(())
             };
@@ -211,13 +232,13 @@ pub fn run(args: TagArgs) -> Result<()> {
             let kept = kept_by.get(f).copied().unwrap_or(0);
             format!(
                 "{} keeps {:.1}%",
-                f.as_str(),
+                f,
                 100.0 * kept as f64 / documents.max(1) as f64
             )
         })
         .collect();
     eprintln!("tagged {documents} documents: {}", summary.join(", "));
-    for (classifier, scores) in chain.classifiers().iter().zip(&all_scores) {
+    for ((classifier_name, _), scores) in classifiers.iter().zip(&all_scores) {
         let thresholds: Vec<String> = RETENTION
             .iter()
             .filter_map(|&fraction| {
@@ -227,10 +248,10 @@ pub fn run(args: TagArgs) -> Result<()> {
             .collect();
         eprintln!(
             "{}: score thresholds that keep {}",
-            classifier.name,
+            classifier_name,
             thresholds.join(", ")
         );
-        for (name, fraction) in keep_fractions.iter().filter(|(n, _)| *n == classifier.name) {
+        for (name, fraction) in keep_fractions.iter().filter(|(n, _)| n == classifier_name) {
             if let Some(t) =
                 curate_filters::classifier::threshold_for_keep_fraction(scores, *fraction)
             {
@@ -241,37 +262,70 @@ pub fn run(args: TagArgs) -> Result<()> {
     Ok(())
 }
 
-/// Without a job: the named filters (or the heuristics and language ID) with defaults.
-fn default_section(requested: &[FilterName]) -> Result<FilterSection> {
-    let wanted: Vec<FilterName> = if requested.is_empty() {
+/// The scores of an outcome's classifiers, in the chain's order (`None` where the
+/// classifier did not run).
+fn outcome_scores(
+    outcome: &ChainOutcome,
+    classifiers: &[(String, ClassifierSection)],
+) -> Vec<Option<f32>> {
+    classifiers
+        .iter()
+        .map(|(name, _)| {
+            outcome
+                .number(&ClassifierSection::score_column(name))
+                .map(|s| s as f32)
+        })
+        .collect()
+}
+
+/// The profile `curate tag --job` runs: the one named, else `default`, else the job's
+/// only profile.
+fn job_profile(job: &crate::job::ResolvedJob, name: Option<&str>) -> Result<ResolvedProfile> {
+    let profiles = &job.filter.profile;
+    let chosen = match name {
+        Some(name) => profiles.get(name),
+        None if profiles.len() == 1 => profiles.values().next(),
+        None => profiles.get(DEFAULT_PROFILE),
+    };
+    chosen.cloned().with_context(|| {
+        let known: Vec<&str> = profiles.keys().map(String::as_str).collect();
+        format!(
+            "the job runs several filter profiles: name one with --profile ({})",
+            known.join(", ")
+        )
+    })
+}
+
+/// Without a job: the named filters (or the FineWeb chain) with their defaults.
+fn default_profile(requested: &[&'static str]) -> Result<ResolvedProfile> {
+    let wanted: Vec<&str> = if requested.is_empty() {
         vec![
-            FilterName::Language,
-            FilterName::GopherRepetition,
-            FilterName::GopherQuality,
-            FilterName::C4,
-            FilterName::Fineweb,
+            "language",
+            "gopher_repetition",
+            "gopher_quality",
+            "c4",
+            "fineweb",
         ]
     } else {
         requested.to_vec()
     };
-    let mut section = FilterSection::default();
+    let mut profile = ResolvedProfile::default();
     for name in wanted {
         match name {
-            FilterName::Language => section.language = Some(Default::default()),
-            FilterName::GopherRepetition => section.gopher_repetition = Some(Default::default()),
-            FilterName::GopherQuality => section.gopher_quality = Some(Default::default()),
-            FilterName::C4 => section.c4 = Some(Default::default()),
-            FilterName::Fineweb => section.fineweb = Some(Default::default()),
-            // Classifiers come from --classifier or the job.
-            FilterName::Classifier => {}
-            FilterName::Url | FilterName::C4Badwords | FilterName::Toxicity => bail!(
-                "filter `{}` needs word lists: give a job (--job) whose [filter.{}] names them",
-                name.as_str(),
-                name.as_str()
+            // Classifiers come from --classifier.
+            "classifier" => {}
+            "url" | "c4_badwords" | "toxicity" => bail!(
+                "filter `{name}` needs word lists: give a job (--job) whose [filter.{name}] names them"
             ),
+            _ => {
+                profile.order.push(name.to_owned());
+                profile
+                    .filters
+                    .insert(name.to_owned(), toml::Value::Table(toml::Table::new()));
+            }
         }
     }
-    Ok(section)
+    Ok(profile)
 }
 
 /// Where tags go: Parquet with a decision column and a signals map per filter, or JSONL
@@ -281,7 +335,7 @@ enum TagSink {
     Parquet {
         writer: Option<Box<PartWriter>>,
         schema: SchemaRef,
-        names: Vec<FilterName>,
+        names: Vec<&'static str>,
     },
     Jsonl(BufWriter<File>),
 }
@@ -290,8 +344,8 @@ impl TagSink {
     fn create(
         path: &Path,
         format: TagFormat,
-        names: &[FilterName],
-        classifiers: &[ChainClassifier],
+        names: &[&'static str],
+        classifiers: &[(String, ClassifierSection)],
     ) -> Result<TagSink> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
@@ -303,28 +357,24 @@ impl TagSink {
             TagFormat::Parquet => {
                 let mut fields = vec![Field::new("id", arrow::datatypes::DataType::Utf8, false)];
                 for name in names {
-                    fields.push(Field::new(
-                        name.as_str(),
-                        arrow::datatypes::DataType::Utf8,
-                        false,
-                    ));
+                    fields.push(Field::new(*name, arrow::datatypes::DataType::Utf8, false));
                     let map =
                         MapBuilder::new(None, StringBuilder::new(), Float64Builder::new()).finish();
                     fields.push(Field::new(
-                        format!("{}_signals", name.as_str()),
+                        format!("{name}_signals"),
                         map.data_type().clone(),
                         false,
                     ));
                 }
-                for c in classifiers {
+                for (name, c) in classifiers {
                     fields.push(Field::new(
-                        ClassifierSection::score_column(&c.name),
+                        ClassifierSection::score_column(name),
                         arrow::datatypes::DataType::Float32,
                         true,
                     ));
                     if c.threshold.is_some() {
                         fields.push(Field::new(
-                            format!("{}_keep", c.name),
+                            format!("{name}_keep"),
                             arrow::datatypes::DataType::Boolean,
                             true,
                         ));
@@ -348,7 +398,7 @@ impl TagSink {
         &mut self,
         docs: &[(String, RawDocument)],
         outcomes: &[ChainOutcome],
-        classifiers: &[ChainClassifier],
+        classifiers: &[(String, ClassifierSection)],
     ) -> Result<()> {
         match self {
             TagSink::Jsonl(out) => {
@@ -356,7 +406,7 @@ impl TagSink {
                     let mut row = serde_json::Map::new();
                     row.insert("id".into(), id.clone().into());
                     for verdict in &outcome.verdicts {
-                        let name = verdict.filter.as_str();
+                        let name = verdict.filter;
                         row.insert(
                             name.into(),
                             verdict.verdict.drop_reason.unwrap_or("keep").into(),
@@ -368,13 +418,16 @@ impl TagSink {
                                 .collect();
                         row.insert(format!("{name}_signals"), signals.into());
                     }
-                    for (c, score) in classifiers.iter().zip(&outcome.scores) {
+                    for ((name, c), score) in
+                        classifiers.iter().zip(outcome_scores(outcome, classifiers))
+                    {
+                        let Some(score) = score else { continue };
                         row.insert(
-                            ClassifierSection::score_column(&c.name),
+                            ClassifierSection::score_column(name),
                             serde_json::json!(score),
                         );
-                        if let Some(keep) = classifier_keeps(c, *score) {
-                            row.insert(format!("{}_keep", c.name), keep.into());
+                        if let Some(keep) = classifier_keeps(c, score) {
+                            row.insert(format!("{name}_keep"), keep.into());
                         }
                     }
                     serde_json::to_writer(&mut *out, &row)?;
@@ -401,7 +454,7 @@ impl TagSink {
                                 .unwrap_or("keep"),
                         );
                         for (key, value) in verdict
-                            .map(|v| prefixed_signals(*name, &v.verdict.signals))
+                            .map(|v| prefixed_signals(name, &v.verdict.signals))
                             .unwrap_or_default()
                         {
                             signals.keys().append_value(key);
@@ -412,14 +465,17 @@ impl TagSink {
                     columns.push(Arc::new(decisions.finish()));
                     columns.push(Arc::new(signals.finish()));
                 }
-                for (i, c) in classifiers.iter().enumerate() {
-                    let scores: Float32Array =
-                        outcomes.iter().map(|o| o.scores.get(i).copied()).collect();
+                for (i, (_, c)) in classifiers.iter().enumerate() {
+                    let per_row: Vec<Option<f32>> = outcomes
+                        .iter()
+                        .map(|o| outcome_scores(o, classifiers)[i])
+                        .collect();
+                    let scores: Float32Array = per_row.iter().copied().collect();
                     columns.push(Arc::new(scores));
                     if c.threshold.is_some() {
-                        let keeps: BooleanArray = outcomes
+                        let keeps: BooleanArray = per_row
                             .iter()
-                            .map(|o| o.scores.get(i).and_then(|s| classifier_keeps(c, *s)))
+                            .map(|s| s.and_then(|s| classifier_keeps(c, s)))
                             .collect();
                         columns.push(Arc::new(keeps));
                     }

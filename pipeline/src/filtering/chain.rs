@@ -1,156 +1,23 @@
-//! The configured filters, built once per stage and shared by every worker.
+//! A profile's filters, built once per stage and shared by every worker: each a
+//! [`Filter`] from the registry, run in order, the first drop deciding.
 
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
-use curate_filters::c4::{C4BadWords, C4Quality};
-use curate_filters::classifier::{Classifier, ClassifierError};
-use curate_filters::filter::{Document, Filter};
-use curate_filters::fineweb::FineWebQuality;
-use curate_filters::gopher_quality::GopherQuality;
-use curate_filters::gopher_repetition::GopherRepetition;
-use curate_filters::language::{Detection, LanguageFilter};
-use curate_filters::toxicity::ToxicityFilter;
-use curate_filters::url::UrlFilter;
-use curate_filters::{Signal, Verdict};
+use curate_filters::classifier::step::{
+    ANNOTATION_DROPPED_BY, ANNOTATION_ROUTED_BY, ANNOTATION_ROUTED_TO, ClassifierSection,
+};
+use curate_filters::filter::{AnnotationColumn, DeferredDrop, Document, Filter};
+use curate_filters::registry::{self, Resources, Settings};
+use curate_filters::{Annotation, AnnotationValue, Signal, Verdict};
 
-use super::config::{ClassifierSection, ClassifierUse, FilterName, FilterSection, ToxicityCombine};
-
-/// Why the filters could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum ChainError {
-    #[error("filter.{filter}: cannot read {path}: {source}")]
-    ReadList {
-        filter: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("filter.{filter}: {message}")]
-    Invalid {
-        filter: &'static str,
-        message: String,
-    },
-    #[error("filter.{0} is listed in `order` but has no [filter.{0}] table")]
-    NotConfigured(&'static str),
-    #[error("filter.classifier.{name}: cannot load the model {path}: {source}")]
-    Model {
-        name: String,
-        path: String,
-        source: ClassifierError,
-    },
-    #[error("filter.classifier.{name}: cannot read the model {path}: {source}")]
-    ReadModel {
-        name: String,
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("filter.classifier.{name}: {message}")]
-    InvalidClassifier { name: String, message: String },
-}
-
-/// Reason: a quality classifier scored below its threshold.
-pub const REASON_CLASSIFIER_QUALITY: &str = "classifier_low_quality";
-/// Reason: a toxicity classifier scored at or above its threshold.
-pub const REASON_CLASSIFIER_TOXIC: &str = "classifier_toxic";
-/// Reason: a toxicity classifier and the word list both said toxic (`combine = "both"`).
-pub const REASON_CLASSIFIER_AND_WORDS_TOXIC: &str = "classifier_and_word_list_toxic";
-
-/// One loaded classifier, its model shared by every worker.
-pub struct ChainClassifier {
-    pub name: String,
-    pub purpose: ClassifierUse,
-    pub threshold: Option<f32>,
-    pub domain: Option<String>,
-    pub combine: ToxicityCombine,
-    pub model: Arc<Classifier>,
-    /// `classifier.<name>`: the step named in the funnel when this one drops.
-    pub step: String,
-}
-
-impl ChainClassifier {
-    /// Reads `section.model` (relative to `base_dir`); errors name the file.
-    pub fn load(
-        name: &str,
-        section: &ClassifierSection,
-        base_dir: &Path,
-    ) -> Result<ChainClassifier, ChainError> {
-        let invalid = |message: String| ChainError::InvalidClassifier {
-            name: name.to_owned(),
-            message,
-        };
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
-            return Err(invalid(
-                "the name must be lowercase letters, digits and `_` (it names a column)".into(),
-            ));
-        }
-        if let Some(t) = section.threshold
-            && !(0.0..=1.0).contains(&t)
-        {
-            return Err(invalid(format!("threshold {t} is not between 0 and 1")));
-        }
-        match section.purpose {
-            ClassifierUse::Domain if section.domain.as_deref().is_none_or(str::is_empty) => {
-                return Err(invalid("use = \"domain\" needs `domain = \"...\"`".into()));
-            }
-            ClassifierUse::Quality | ClassifierUse::Toxicity if section.domain.is_some() => {
-                return Err(invalid("`domain` is only for use = \"domain\"".into()));
-            }
-            _ => {}
-        }
-        if section.combine.is_some() && section.purpose != ClassifierUse::Toxicity {
-            return Err(invalid("`combine` is only for use = \"toxicity\"".into()));
-        }
-        if section.keep_fraction.is_some() && section.purpose != ClassifierUse::Quality {
-            return Err(invalid(
-                "`keep_fraction` is only for use = \"quality\"".into(),
-            ));
-        }
-        let path = base_dir.join(&section.model);
-        let file = std::fs::File::open(&path).map_err(|source| ChainError::ReadModel {
-            name: name.to_owned(),
-            path: path.display().to_string(),
-            source,
-        })?;
-        let model = Classifier::read(std::io::BufReader::new(file), section.label.as_deref())
-            .map_err(|source| ChainError::Model {
-                name: name.to_owned(),
-                path: path.display().to_string(),
-                source,
-            })?;
-        Ok(ChainClassifier {
-            name: name.to_owned(),
-            purpose: section.purpose,
-            threshold: section.threshold,
-            domain: section.domain.clone(),
-            combine: section.combine.unwrap_or_default(),
-            model: Arc::new(model),
-            step: format!("classifier.{name}"),
-        })
-    }
-}
-
-/// One built filter.
-enum Step {
-    Url(UrlFilter),
-    Language(LanguageFilter),
-    GopherRepetition(GopherRepetition),
-    GopherQuality(GopherQuality),
-    C4(C4Quality),
-    C4Badwords(C4BadWords),
-    Fineweb(FineWebQuality),
-    Toxicity(ToxicityFilter),
-    /// Every classifier, in name order (their scores go to [`ChainOutcome::scores`]).
-    Classifiers,
-}
+use super::config::ResolvedProfile;
+use super::profiles::{JobFiles, ProfileError, profile_key};
 
 /// A filter's verdict on one document, named.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamedVerdict {
-    pub filter: FilterName,
+    pub filter: &'static str,
     pub verdict: Verdict,
 }
 
@@ -158,108 +25,218 @@ pub struct NamedVerdict {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChainOutcome {
     /// The first drop, if any: the filter and its reason.
-    pub dropped_by: Option<(FilterName, &'static str)>,
+    pub dropped_by: Option<(&'static str, &'static str)>,
     /// The text after text-editing filters (C4 removes lines), when it changed.
     pub new_text: Option<String>,
-    /// The language detection, when the language filter ran.
-    pub language: Option<Detection>,
     /// Every verdict computed, in order (all filters in `evaluate_all`).
     pub verdicts: Vec<NamedVerdict>,
-    /// Scores of the chain's classifiers, in their order; empty when the classifier
-    /// step was not reached (an earlier filter dropped the document).
-    pub scores: Vec<f32>,
-    /// The classifier that dropped the document, by index, when one did.
-    pub dropped_by_classifier: Option<usize>,
-    /// The domain classifier that routes the document, by index.
-    pub routed_by: Option<usize>,
+    /// Every annotation made, in order.
+    pub annotations: Vec<Annotation>,
 }
 
-/// The configured filters, in order.
-pub struct FilterChain {
-    steps: Vec<(FilterName, Step)>,
-    classifiers: Vec<ChainClassifier>,
-    /// The word-list toxicity filter's drop waits for the toxicity classifier's decision
-    /// (`combine = "both"` or `"classifier"`).
-    defer_word_list: bool,
-}
-
-impl FilterChain {
-    /// Builds the filters of `section`, reading list files relative to `base_dir`.
-    pub fn build(section: &FilterSection, base_dir: &Path) -> Result<FilterChain, ChainError> {
-        let mut steps = Vec::new();
-        let order = section.configured();
-        for name in &order {
-            steps.push((*name, build_step(*name, section, base_dir)?));
-        }
-        let classifiers = if order.contains(&FilterName::Classifier) {
-            section
-                .classifier
-                .iter()
-                .map(|(name, c)| ChainClassifier::load(name, c, base_dir))
-                .collect::<Result<Vec<_>, _>>()?
-        } else {
-            Vec::new()
-        };
-        let combines: Vec<ToxicityCombine> = classifiers
+impl ChainOutcome {
+    /// An annotation by name (the last made, when several filters made it).
+    pub fn annotation(&self, name: &str) -> Option<&AnnotationValue> {
+        self.annotations
             .iter()
-            .filter(|c| c.purpose == ClassifierUse::Toxicity)
-            .map(|c| c.combine)
-            .collect();
-        let defer_word_list = combines.iter().any(|c| *c != ToxicityCombine::Either);
-        if combines.windows(2).any(|w| w[0] != w[1]) {
-            return Err(ChainError::Invalid {
-                filter: "classifier",
-                message: "every toxicity classifier must use the same `combine`".into(),
-            });
+            .rev()
+            .find(|a| a.name == name)
+            .map(|a| &a.value)
+    }
+
+    fn text_annotation(&self, name: &str) -> Option<&str> {
+        match self.annotation(name)? {
+            AnnotationValue::Text(text) => Some(text),
+            AnnotationValue::Number(_) => None,
         }
-        if combines.contains(&ToxicityCombine::Both) {
-            let position = |f: FilterName| order.iter().position(|n| *n == f);
-            match (
-                position(FilterName::Toxicity),
-                position(FilterName::Classifier),
-            ) {
-                (Some(words), Some(models)) if words < models => {}
-                _ => {
-                    return Err(ChainError::Invalid {
-                        filter: "classifier",
-                        message: "combine = \"both\" needs [filter.toxicity], running before \
-                                  the classifiers"
-                            .into(),
-                    });
-                }
-            }
+    }
+
+    /// A number annotation by name.
+    pub fn number(&self, name: &str) -> Option<f64> {
+        match self.annotation(name)? {
+            AnnotationValue::Number(n) => Some(*n),
+            AnnotationValue::Text(_) => None,
         }
-        Ok(FilterChain {
-            steps,
-            classifiers,
-            defer_word_list,
+    }
+
+    /// The step that dropped the document, as the funnel names it: the filter, or
+    /// `classifier.<name>` for a classifier.
+    pub fn drop_step(&self) -> Option<String> {
+        let (filter, _) = self.dropped_by?;
+        Some(match self.text_annotation(ANNOTATION_DROPPED_BY) {
+            Some(name) if filter == "classifier" => format!("classifier.{name}"),
+            _ => filter.to_owned(),
         })
     }
 
-    /// The loaded classifiers, in the order of [`ChainOutcome::scores`].
-    pub fn classifiers(&self) -> &[ChainClassifier] {
+    /// The domain classifier routing a kept document, and its domain: `(name, domain)`.
+    pub fn route(&self) -> Option<(&str, &str)> {
+        Some((
+            self.text_annotation(ANNOTATION_ROUTED_BY)?,
+            self.text_annotation(ANNOTATION_ROUTED_TO)?,
+        ))
+    }
+
+    /// The evidence of the drop: the dropping filter's signals and annotations as a JSON
+    /// object (`{"gopher_quality.alpha_ratio": 0.61, "c4_badwords.matched": "..."}`).
+    pub fn drop_evidence(&self) -> String {
+        let Some((filter, _)) = self.dropped_by else {
+            return String::new();
+        };
+        let mut evidence = serde_json::Map::new();
+        if let Some(verdict) = self.verdicts.iter().rev().find(|v| v.filter == filter) {
+            for (key, value) in prefixed_signals(filter, &verdict.verdict.signals) {
+                evidence.insert(key, serde_json::json!(value));
+            }
+            for annotation in &verdict.verdict.annotations {
+                let value = match &annotation.value {
+                    AnnotationValue::Text(t) => serde_json::json!(t),
+                    AnnotationValue::Number(n) => serde_json::json!(n),
+                };
+                evidence.insert(annotation.name.clone(), value);
+            }
+        }
+        serde_json::Value::Object(evidence).to_string()
+    }
+}
+
+/// One built filter of the chain.
+struct Step {
+    name: &'static str,
+    filter: Box<dyn Filter>,
+    /// A later filter decides this one's drops.
+    deferred: bool,
+}
+
+/// A profile's filters, in order.
+pub struct FilterChain {
+    profile: String,
+    steps: Vec<Step>,
+    classifiers: Vec<(String, ClassifierSection)>,
+    /// Every file the filters read (lists, models), relative to the job file.
+    files: Vec<String>,
+}
+
+impl FilterChain {
+    /// Builds the filters of a resolved profile, reading files relative to `base_dir`.
+    pub fn build(
+        name: &str,
+        profile: &ResolvedProfile,
+        base_dir: &Path,
+    ) -> Result<FilterChain, ProfileError> {
+        let files = JobFiles {
+            base_dir: base_dir.to_owned(),
+        };
+        FilterChain::build_with(name, profile, &files)
+    }
+
+    /// Builds with any source of files.
+    pub fn build_with(
+        name: &str,
+        profile: &ResolvedProfile,
+        files: &dyn Resources,
+    ) -> Result<FilterChain, ProfileError> {
+        let error = |filter: &str, e: curate_filters::registry::BuildError| ProfileError {
+            key: format!("{}.{filter}", profile_key(name)),
+            message: e.to_string(),
+        };
+        let mut steps: Vec<Step> = Vec::new();
+        let mut classifiers = Vec::new();
+        let mut read = Vec::new();
+        for filter in &profile.order {
+            let def = registry::find(filter).ok_or_else(|| ProfileError {
+                key: format!("{}.{filter}", profile_key(name)),
+                message: format!("unknown filter `{filter}`"),
+            })?;
+            let table = profile
+                .filters
+                .get(filter)
+                .cloned()
+                .unwrap_or_else(|| toml::Value::Table(toml::Table::new()));
+            let json = serde_json::to_value(&table).map_err(|e| {
+                error(
+                    filter,
+                    curate_filters::registry::BuildError::new("", e.to_string()),
+                )
+            })?;
+            if def.name == "classifier" {
+                let sections: BTreeMap<String, ClassifierSection> =
+                    serde_json::from_value(json.clone()).map_err(|e| {
+                        error(
+                            filter,
+                            curate_filters::registry::BuildError::new("", e.to_string()),
+                        )
+                    })?;
+                classifiers.extend(sections);
+            }
+            let settings = Settings::new(&json, files);
+            let built = (def.build)(&settings).map_err(|e| error(filter, e))?;
+            read.extend(settings.files());
+            for other in built.decides_for() {
+                for step in steps.iter_mut().filter(|s| s.name == other) {
+                    step.deferred = true;
+                }
+            }
+            steps.push(Step {
+                name: def.name,
+                filter: built,
+                deferred: false,
+            });
+        }
+        Ok(FilterChain {
+            profile: name.to_owned(),
+            steps,
+            classifiers,
+            files: read,
+        })
+    }
+
+    /// Every file the filters read (lists, models), relative to the job file.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// The profile this chain is.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// The classifiers of the chain (name and settings), in the order they run.
+    pub fn classifiers(&self) -> &[(String, ClassifierSection)] {
         &self.classifiers
     }
 
     /// Only the named filters of the chain (for `curate tag --filters`).
-    pub fn retain(&mut self, names: &[FilterName]) {
-        self.steps.retain(|(name, _)| names.contains(name));
-        if !names.contains(&FilterName::Classifier) {
+    pub fn retain(&mut self, names: &[&str]) {
+        self.steps.retain(|s| names.contains(&s.name));
+        if !names.contains(&"classifier") {
             self.classifiers.clear();
         }
-        if !names.contains(&FilterName::Toxicity) {
-            self.defer_word_list = false;
+        let decided: Vec<&'static str> = self
+            .steps
+            .iter()
+            .flat_map(|s| s.filter.decides_for())
+            .collect();
+        for step in &mut self.steps {
+            step.deferred = decided.contains(&step.name);
         }
     }
 
-    pub fn names(&self) -> Vec<FilterName> {
-        self.steps.iter().map(|(name, _)| *name).collect()
+    pub fn names(&self) -> Vec<&'static str> {
+        self.steps.iter().map(|s| s.name).collect()
     }
 
-    pub fn has_language(&self) -> bool {
-        self.steps
-            .iter()
-            .any(|(name, _)| *name == FilterName::Language)
+    /// The columns the chain's filters add to kept documents, in order.
+    pub fn annotation_columns(&self) -> Vec<AnnotationColumn> {
+        let mut columns: Vec<AnnotationColumn> = Vec::new();
+        for step in &self.steps {
+            for column in step.filter.annotation_columns() {
+                if !columns.iter().any(|c| c.name == column.name) {
+                    columns.push(column);
+                }
+            }
+        }
+        columns
     }
 
     /// Runs the filters in order and stops at the first drop. Text-editing filters pass
@@ -276,50 +253,38 @@ impl FilterChain {
     fn run(&self, text: &str, url: Option<&str>, sequential: bool) -> ChainOutcome {
         let mut outcome = ChainOutcome::default();
         let mut current: Option<String> = None;
-        // The word list's drop reason when its decision waits for a classifier.
-        let mut word_list_toxic: Option<&'static str> = None;
-        let original = Document::new(text, url);
-        for (name, step) in &self.steps {
-            let edited;
-            let document = match (&current, sequential) {
-                (Some(new_text), true) => {
-                    edited = Document::new(new_text, url);
-                    &edited
-                }
-                _ => &original,
+        let mut deferred: Vec<DeferredDrop> = Vec::new();
+        for step in &self.steps {
+            let source = match (&current, sequential) {
+                (Some(edited), true) => edited.as_str(),
+                _ => text,
             };
-            let verdict = match step {
-                Step::Url(filter) => Filter::check(filter, document),
-                Step::Language(filter) => {
-                    let detection = filter.detect(document.text());
-                    outcome.language = Some(detection);
-                    filter.judge(detection)
-                }
-                Step::GopherRepetition(filter) => filter.check(document),
-                Step::GopherQuality(filter) => filter.check(document),
-                Step::C4(filter) => {
-                    let (verdict, new_text) = filter.apply(document);
-                    if sequential && let Some(new_text) = new_text {
-                        current = Some(new_text);
-                    }
-                    verdict
-                }
-                Step::C4Badwords(filter) => filter.check(document),
-                Step::Fineweb(filter) => filter.check(document),
-                Step::Toxicity(filter) => Filter::check(filter, document),
-                Step::Classifiers => self.classify(document.text(), word_list_toxic, &mut outcome),
-            };
-            let mut dropped = verdict.drop_reason;
-            if *name == FilterName::Toxicity && self.defer_word_list {
-                word_list_toxic = dropped.take();
+            let document = Document::in_chain(source, url, &deferred);
+            let mut verdict = step.filter.check(&document);
+            if sequential && let Some(edited) = verdict.edited_text.take() {
+                current = Some(edited);
+            } else {
+                verdict.edited_text = None;
             }
+            let mut dropped = verdict.drop_reason;
+            if step.deferred
+                && let Some(reason) = dropped.take()
+            {
+                deferred.push(DeferredDrop {
+                    filter: step.name,
+                    reason,
+                });
+            }
+            outcome
+                .annotations
+                .extend(verdict.annotations.iter().cloned());
             outcome.verdicts.push(NamedVerdict {
-                filter: *name,
+                filter: step.name,
                 verdict,
             });
             if let Some(reason) = dropped {
                 if outcome.dropped_by.is_none() {
-                    outcome.dropped_by = Some((*name, reason));
+                    outcome.dropped_by = Some((step.name, reason));
                 }
                 if sequential {
                     break;
@@ -329,156 +294,11 @@ impl FilterChain {
         outcome.new_text = current;
         outcome
     }
-
-    /// Scores every classifier (all of them, so that the scores of a dropped document
-    /// are known too) and decides; the first that drops names the reason.
-    fn classify(
-        &self,
-        text: &str,
-        word_list_toxic: Option<&'static str>,
-        outcome: &mut ChainOutcome,
-    ) -> Verdict {
-        let mut verdict = Verdict::keep(Vec::new());
-        for (index, classifier) in self.classifiers.iter().enumerate() {
-            let score = classifier.model.score(text);
-            outcome.scores.push(score);
-            let Some(threshold) = classifier.threshold else {
-                continue;
-            };
-            let reason = match classifier.purpose {
-                ClassifierUse::Quality => (score < threshold).then_some(REASON_CLASSIFIER_QUALITY),
-                ClassifierUse::Toxicity => {
-                    let flagged = score >= threshold;
-                    match classifier.combine {
-                        ToxicityCombine::Either | ToxicityCombine::Classifier => {
-                            flagged.then_some(REASON_CLASSIFIER_TOXIC)
-                        }
-                        ToxicityCombine::Both => (flagged && word_list_toxic.is_some())
-                            .then_some(REASON_CLASSIFIER_AND_WORDS_TOXIC),
-                    }
-                }
-                ClassifierUse::Domain => {
-                    if score >= threshold && outcome.routed_by.is_none() {
-                        outcome.routed_by = Some(index);
-                    }
-                    None
-                }
-            };
-            if let Some(reason) = reason
-                && verdict.drop_reason.is_none()
-            {
-                verdict = Verdict::drop(reason, Vec::new());
-                outcome.dropped_by_classifier = Some(index);
-            }
-        }
-        verdict
-    }
-}
-
-fn read_list(filter: &'static str, base_dir: &Path, file: &str) -> Result<String, ChainError> {
-    let path = base_dir.join(file);
-    std::fs::read_to_string(&path).map_err(|source| ChainError::ReadList {
-        filter,
-        path: path.display().to_string(),
-        source,
-    })
-}
-
-/// Reads every file and returns the entries of all of them (blank and `#` lines skipped).
-fn read_entries(
-    filter: &'static str,
-    base_dir: &Path,
-    files: &[String],
-) -> Result<Vec<String>, ChainError> {
-    let mut entries = Vec::new();
-    for file in files {
-        let contents = read_list(filter, base_dir, file)?;
-        entries.extend(curate_filters::url::list_entries(&contents).map(str::to_owned));
-    }
-    Ok(entries)
-}
-
-fn build_step(
-    name: FilterName,
-    section: &FilterSection,
-    base_dir: &Path,
-) -> Result<Step, ChainError> {
-    let missing = || ChainError::NotConfigured(name.as_str());
-    let invalid = |message: String| ChainError::Invalid {
-        filter: name.as_str(),
-        message,
-    };
-    let step = match name {
-        FilterName::Url => {
-            let lists = section.url.as_ref().ok_or_else(missing)?;
-            let filter = "url";
-            let mut builder = UrlFilter::builder()
-                .block_domains(read_entries(filter, base_dir, &lists.block_domain_files)?)
-                .block_urls(read_entries(filter, base_dir, &lists.block_url_files)?)
-                .allow_domains(read_entries(filter, base_dir, &lists.allow_domain_files)?)
-                .banned_words(read_entries(filter, base_dir, &lists.banned_word_files)?)
-                .banned_subwords(read_entries(filter, base_dir, &lists.banned_subword_files)?)
-                .soft_banned_words(read_entries(
-                    filter,
-                    base_dir,
-                    &lists.soft_banned_word_files,
-                )?);
-            if let Some(threshold) = lists.soft_word_threshold {
-                builder = builder.soft_word_threshold(threshold);
-            }
-            Step::Url(builder.build().map_err(|e| invalid(e.to_string()))?)
-        }
-        FilterName::Language => {
-            let config = section.language.clone().ok_or_else(missing)?;
-            Step::Language(LanguageFilter::new(config).map_err(|e| invalid(e.to_string()))?)
-        }
-        FilterName::GopherRepetition => Step::GopherRepetition(GopherRepetition::new(
-            section.gopher_repetition.clone().ok_or_else(missing)?,
-        )),
-        FilterName::GopherQuality => Step::GopherQuality(GopherQuality::new(
-            section.gopher_quality.clone().ok_or_else(missing)?,
-        )),
-        FilterName::C4 => Step::C4(C4Quality::new(section.c4.clone().ok_or_else(missing)?)),
-        FilterName::C4Badwords => {
-            let words = section.c4_badwords.as_ref().ok_or_else(missing)?;
-            let list = read_list("c4_badwords", base_dir, &words.list_file)?;
-            Step::C4Badwords(
-                C4BadWords::new(&words.language, &list, words.config())
-                    .map_err(|e| invalid(e.to_string()))?,
-            )
-        }
-        FilterName::Fineweb => Step::Fineweb(FineWebQuality::new(
-            section.fineweb.clone().ok_or_else(missing)?,
-        )),
-        FilterName::Classifier => {
-            if section.classifier.is_empty() {
-                return Err(missing());
-            }
-            Step::Classifiers
-        }
-        FilterName::Toxicity => {
-            let toxicity = section.toxicity.as_ref().ok_or_else(missing)?;
-            let mut builder = ToxicityFilter::builder()
-                .words(read_entries("toxicity", base_dir, &toxicity.word_files)?)
-                .allow_phrases(read_entries(
-                    "toxicity",
-                    base_dir,
-                    &toxicity.allow_phrase_files,
-                )?)
-                .config(toxicity.thresholds.clone());
-            if toxicity.default_allow_phrases {
-                builder = builder.default_allow_phrases();
-            }
-            Step::Toxicity(builder.build().map_err(|e| invalid(e.to_string()))?)
-        }
-    };
-    Ok(step)
 }
 
 /// The signals of a verdict named `<filter>.<signal>`, for columns and JSON (a signal
 /// already named after its filter, `toxicity_bad_words`, becomes `toxicity.bad_words`).
-pub fn prefixed_signals(name: FilterName, signals: &[Signal]) -> Vec<(String, f64)> {
-    let filter = name.as_str();
+pub fn prefixed_signals(filter: &str, signals: &[Signal]) -> Vec<(String, f64)> {
     signals
         .iter()
         .map(|s| {

@@ -9,6 +9,7 @@
 pub mod decompress;
 pub mod fields;
 pub mod jsonl;
+pub mod markup;
 pub mod parquet;
 pub mod text;
 pub mod warc;

@@ -23,6 +23,10 @@ pub enum TextUnit {
 pub struct TextReader {
     stream: Box<dyn BufRead + Send>,
     unit: TextUnit,
+    /// A line matching this starts a new document (whole-file mode only).
+    split_before: Option<regex::Regex>,
+    /// The first line of the next document, read while ending the previous one.
+    pending: Option<(String, u64)>,
     buffer: Vec<u8>,
     line_number: u64,
     finished: bool,
@@ -40,10 +44,68 @@ impl TextReader {
         TextReader {
             stream,
             unit,
+            split_before: None,
+            pending: None,
             buffer: Vec::new(),
             line_number: 0,
             finished: false,
             compression: Compression::None,
+        }
+    }
+
+    /// Cuts a file into documents at every line matching `regex` (the matching line starts
+    /// the new document). Lines before the first match form a document of their own.
+    pub fn split_before(mut self, regex: regex::Regex) -> Self {
+        self.split_before = Some(regex);
+        self
+    }
+
+    fn next_section(&mut self) -> Option<ReadItem> {
+        let (mut text, start) = match self.pending.take() {
+            Some(pending) => pending,
+            None => (String::new(), self.line_number + 1),
+        };
+        loop {
+            self.buffer.clear();
+            match self.stream.read_until(b'\n', &mut self.buffer) {
+                Ok(0) => {
+                    self.finished = true;
+                    break;
+                }
+                Ok(_) => self.line_number += 1,
+                Err(error) => {
+                    self.finished = true;
+                    return Some(skipped(
+                        self.compression.classify(&error),
+                        Position::Line(self.line_number + 1),
+                        error.to_string(),
+                    ));
+                }
+            }
+            let line = match std::str::from_utf8(&self.buffer) {
+                Ok(line) => line,
+                Err(error) => {
+                    return Some(skipped(
+                        SkipReason::InvalidUtf8,
+                        Position::Line(self.line_number),
+                        error.to_string(),
+                    ));
+                }
+            };
+            let starts_new = self
+                .split_before
+                .as_ref()
+                .is_some_and(|r| r.is_match(line.trim_end_matches(['\n', '\r'])));
+            if starts_new && !text.trim().is_empty() {
+                self.pending = Some((line.to_owned(), self.line_number));
+                return Some(document(text.trim().to_owned(), Position::Line(start)));
+            }
+            text.push_str(line);
+        }
+        if text.trim().is_empty() {
+            None
+        } else {
+            Some(document(text.trim().to_owned(), Position::Line(start)))
         }
     }
 
@@ -132,6 +194,9 @@ impl Iterator for TextReader {
         if self.finished {
             return None;
         }
+        if self.split_before.is_some() {
+            return self.next_section();
+        }
         match self.unit {
             TextUnit::File => self.next_file(),
             TextUnit::Line => self.next_line(),
@@ -139,7 +204,8 @@ impl Iterator for TextReader {
     }
 }
 
-fn document(text: String, position: Position) -> ReadItem {
+/// A document read at `position`, with no id or URL of its own.
+pub(crate) fn document(text: String, position: Position) -> ReadItem {
     ReadItem::Document {
         document: RawDocument {
             id: None,
@@ -150,7 +216,8 @@ fn document(text: String, position: Position) -> ReadItem {
     }
 }
 
-fn skipped(reason: SkipReason, position: Position, detail: String) -> ReadItem {
+/// A record passed over at `position`, and why.
+pub(crate) fn skipped(reason: SkipReason, position: Position, detail: String) -> ReadItem {
     ReadItem::Skipped(Skipped {
         reason,
         position,

@@ -4,8 +4,6 @@
 //! extractor's own. The whole table is part of the ingest stage's configuration
 //! fingerprint, so changing any key reruns ingest.
 
-use std::time::Duration;
-
 use curate_extract::{Favor, Limits, Links, Options};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -43,9 +41,11 @@ pub struct HtmlSection {
     pub tables: bool,
     /// `drop_dense` (default) or `keep`.
     pub links: HtmlLinks,
-    /// Wall-clock milliseconds one page may take; a page that runs past it is skipped as
-    /// `too_large` (a bound against hostile pages, reached by no real one).
-    pub time_budget_ms: Spanned<u64>,
+    /// Work one page may take, in units of a byte parsed or a node rendered; a page that
+    /// runs past it is skipped as `too_large` (a bound against hostile pages, reached by no
+    /// real one). A count, not a clock: which pages are kept never depends on the
+    /// machine's load or the number of threads.
+    pub work_budget: Spanned<u64>,
     /// Elements nested deeper than this are flattened into their deepest kept ancestor.
     pub max_depth: Spanned<usize>,
 }
@@ -58,10 +58,7 @@ impl Default for HtmlSection {
             favor: HtmlFavor::default(),
             tables: options.tables,
             links: HtmlLinks::default(),
-            time_budget_ms: Spanned::new(
-                0..0,
-                u64::try_from(limits.time_budget.as_millis()).unwrap_or(u64::MAX),
-            ),
+            work_budget: Spanned::new(0..0, limits.work_budget),
             max_depth: Spanned::new(0..0, limits.max_depth),
         }
     }
@@ -74,10 +71,10 @@ pub const MIN_DEPTH: usize = 16;
 impl HtmlSection {
     /// Checks every value's range; the error gives the span of the value, the key and why.
     pub fn validate(&self) -> Result<(), (std::ops::Range<usize>, String, String)> {
-        if *self.time_budget_ms.get_ref() == 0 {
+        if *self.work_budget.get_ref() == 0 {
             return Err((
-                self.time_budget_ms.span(),
-                "ingest.html.time_budget_ms".to_owned(),
+                self.work_budget.span(),
+                "ingest.html.work_budget".to_owned(),
                 "must be at least 1".to_owned(),
             ));
         }
@@ -107,7 +104,7 @@ impl HtmlSection {
                 HtmlLinks::Keep => Links::Keep,
             },
             limits: Limits {
-                time_budget: Duration::from_millis(*self.time_budget_ms.get_ref()),
+                work_budget: *self.work_budget.get_ref(),
                 max_depth: *self.max_depth.get_ref(),
                 ..Limits::default()
             },
@@ -127,14 +124,14 @@ mod tests {
     #[test]
     fn keys_map_onto_the_extractor_options() {
         let section: HtmlSection = toml::from_str(
-            "favor = \"precision\"\ntables = false\nlinks = \"keep\"\ntime_budget_ms = 250\nmax_depth = 64\n",
+            "favor = \"precision\"\ntables = false\nlinks = \"keep\"\nwork_budget = 250\nmax_depth = 64\n",
         )
         .unwrap();
         let options = section.options();
         assert_eq!(options.favor, Favor::Precision);
         assert!(!options.tables);
         assert_eq!(options.links, Links::Keep);
-        assert_eq!(options.limits.time_budget, Duration::from_millis(250));
+        assert_eq!(options.limits.work_budget, 250);
         assert_eq!(options.limits.max_depth, 64);
         assert_eq!(section.validate(), Ok(()));
     }
@@ -144,8 +141,8 @@ mod tests {
         assert!(toml::from_str::<HtmlSection>("favour = \"recall\"").is_err());
         assert!(toml::from_str::<HtmlSection>("favor = \"most\"").is_err());
         assert!(toml::from_str::<HtmlSection>("links = \"drop\"").is_err());
-        let zero: HtmlSection = toml::from_str("time_budget_ms = 0").unwrap();
-        assert_eq!(zero.validate().unwrap_err().1, "ingest.html.time_budget_ms");
+        let zero: HtmlSection = toml::from_str("work_budget = 0").unwrap();
+        assert_eq!(zero.validate().unwrap_err().1, "ingest.html.work_budget");
         let shallow: HtmlSection = toml::from_str("\nmax_depth = 3").unwrap();
         let (span, key, message) = shallow.validate().unwrap_err();
         assert_eq!((span.start, key.as_str()), (13, "ingest.html.max_depth"));
@@ -157,7 +154,7 @@ mod tests {
         let text = toml::to_string(&HtmlSection::default()).unwrap();
         assert_eq!(
             text,
-            "favor = \"balanced\"\ntables = true\nlinks = \"drop_dense\"\ntime_budget_ms = 2000\nmax_depth = 512\n"
+            "favor = \"balanced\"\ntables = true\nlinks = \"drop_dense\"\nwork_budget = 268435456\nmax_depth = 512\n"
         );
     }
 }

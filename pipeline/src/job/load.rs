@@ -8,8 +8,19 @@ use super::error::JobError;
 use super::resolved::{ResolvedJob, ResolvedSource};
 use super::spec::{BudgetSection, Format, JobSpec, MixSection, TokenizerSection};
 
-/// Reads, validates and resolves a job file.
+/// Reads, validates and resolves a job file, for running it: every classifier needs a
+/// `threshold` and none may ask for a `keep_fraction`.
 pub fn load_job(path: &Path) -> Result<ResolvedJob, JobError> {
+    load(path, true)
+}
+
+/// Reads a job for `curate tag`, which scores with classifiers that have no threshold yet
+/// and reports the threshold a `keep_fraction` stands for.
+pub fn load_job_for_tagging(path: &Path) -> Result<ResolvedJob, JobError> {
+    load(path, false)
+}
+
+fn load(path: &Path, job_rules: bool) -> Result<ResolvedJob, JobError> {
     let contents = std::fs::read_to_string(path).map_err(|source| JobError::Read {
         path: path.to_owned(),
         source,
@@ -21,6 +32,7 @@ pub fn load_job(path: &Path) -> Result<ResolvedJob, JobError> {
     Validator {
         path,
         contents: &contents,
+        job_rules,
     }
     .resolve(spec)
 }
@@ -28,9 +40,20 @@ pub fn load_job(path: &Path) -> Result<ResolvedJob, JobError> {
 struct Validator<'a> {
     path: &'a Path,
     contents: &'a str,
+    job_rules: bool,
 }
 
 impl Validator<'_> {
+    /// An error at the line where `key` is written (or its nearest written parent).
+    fn invalid_key(&self, key: &str, message: impl Into<String>) -> JobError {
+        JobError::Invalid {
+            path: self.path.to_owned(),
+            line: super::locate::line_of(self.contents, key),
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+
     fn invalid(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> JobError {
         let line = self.contents[..span.start.min(self.contents.len())]
             .bytes()
@@ -67,10 +90,10 @@ impl Validator<'_> {
             ));
         }
         if spec.sources.is_empty() {
-            return Err(self.invalid(0..0, "source", "the job has no [[source]]"));
+            return Err(self.invalid_key("source", "the job has no [[source]]"));
         }
         if spec.ingest.batch_docs == 0 {
-            return Err(self.invalid(0..0, "ingest.batch_docs", "must be at least 1"));
+            return Err(self.invalid_key("ingest.batch_docs", "must be at least 1"));
         }
         if let Err((span, key, message)) = spec.ingest.html.validate() {
             return Err(self.invalid(span, &key, message));
@@ -119,6 +142,42 @@ impl Validator<'_> {
                     ),
                 ));
             }
+            if let Some(pattern) = &source.split_before {
+                if source.format != Format::Text {
+                    return Err(self.invalid(
+                        span.clone(),
+                        "source.split_before",
+                        "only applies to format = \"text\"",
+                    ));
+                }
+                if let Err(e) = regex::Regex::new(pattern) {
+                    return Err(self.invalid(span, "source.split_before", e.to_string()));
+                }
+            }
+            match (&source.tags, source.format) {
+                (None, Format::Sgml) => {
+                    return Err(self.invalid(
+                        span,
+                        "source.tags",
+                        "format = \"sgml\" needs tags = { record = \"...\", text = \"...\" }",
+                    ));
+                }
+                (Some(_), format) if format != Format::Sgml => {
+                    return Err(self.invalid(
+                        span,
+                        "source.tags",
+                        "only applies to format = \"sgml\"",
+                    ));
+                }
+                (Some(tags), _) if tags.record.trim().is_empty() || tags.text.trim().is_empty() => {
+                    return Err(self.invalid(
+                        span,
+                        "source.tags",
+                        "`record` and `text` must not be empty",
+                    ));
+                }
+                _ => {}
+            }
             if source.max_docs == Some(0) {
                 return Err(self.invalid(span, "source.max_docs", "must be at least 1"));
             }
@@ -132,18 +191,53 @@ impl Validator<'_> {
                 files,
                 fields: source.fields.clone().unwrap_or_default(),
                 text_unit: source.text_unit.unwrap_or_default(),
+                split_before: source.split_before.clone(),
+                tags: source.tags.clone(),
                 max_docs: source.max_docs,
                 priority: source.priority,
+                filters: String::new(),
             });
         }
+        if self.job_rules {
+            crate::filtering::profiles::check_job_classifiers(&spec.filter)
+                .map_err(|e| self.invalid_key(&e.key, e.message))?;
+        }
+        let profile_sources: Vec<(String, Option<String>, String)> = spec
+            .sources
+            .iter()
+            .map(|s| {
+                (
+                    s.name.get_ref().clone(),
+                    s.filters.clone(),
+                    s.domain.clone(),
+                )
+            })
+            .collect();
+        let (filter, source_profiles) =
+            crate::filtering::profiles::resolve(&spec.filter, &profile_sources, &base_dir)
+                .map_err(|e| self.invalid_key(&e.key, e.message))?;
+        for source in &mut sources {
+            if let Some(profile) = source_profiles.get(&source.name) {
+                source.filters.clone_from(profile);
+            }
+        }
 
+        if let Some((domain, share)) = spec
+            .mix
+            .shares
+            .iter()
+            .find(|(_, s)| !(s.is_finite() && **s >= 0.0))
+        {
+            return Err(self.invalid_key(
+                &format!("mix.shares.{domain}"),
+                format!("{share} is not a share: give a number from 0 to 1"),
+            ));
+        }
         let shares_total: f64 = spec.mix.shares.values().sum();
         if !spec.mix.shares.is_empty() && (shares_total - 1.0).abs() > 1e-6 {
-            return Err(self.invalid(
-                0..0,
-                "mix.shares",
-                format!("shares sum to {shares_total}, not 1"),
-            ));
+            return Err(
+                self.invalid_key("mix.shares", format!("shares sum to {shares_total}, not 1"))
+            );
         }
         let domains: BTreeSet<&str> = sources.iter().map(|s| s.domain.as_str()).collect();
         if let Some(missing) = spec
@@ -152,8 +246,7 @@ impl Validator<'_> {
             .keys()
             .find(|d| !domains.contains(d.as_str()))
         {
-            return Err(self.invalid(
-                0..0,
+            return Err(self.invalid_key(
                 "mix.shares",
                 format!(
                     "domain `{missing}` has no source (domains: {})",
@@ -164,14 +257,13 @@ impl Validator<'_> {
         if !spec.mix.shares.is_empty()
             && let Some(unshared) = domains.iter().find(|d| !spec.mix.shares.contains_key(**d))
         {
-            return Err(self.invalid(
-                0..0,
+            return Err(self.invalid_key(
                 "mix.shares",
                 format!("domain `{unshared}` has sources but no share"),
             ));
         }
         if let Err((key, message)) = spec.dedup.validate() {
-            return Err(self.invalid(0..0, &key, message));
+            return Err(self.invalid_key(&key, message));
         }
         let tokenizer = spec.tokenizer.unwrap_or(TokenizerSection {
             enabled: false,
@@ -179,6 +271,7 @@ impl Validator<'_> {
         });
         self.check_tokenizer(&base_dir, &tokenizer)?;
         self.check_budget_and_mix(&spec.budget, &spec.mix)?;
+        self.check_shard(&spec.shard, &tokenizer)?;
 
         Ok(ResolvedJob {
             job_file: self.path.to_owned(),
@@ -189,7 +282,7 @@ impl Validator<'_> {
             strict: spec.job.strict,
             sources,
             ingest: spec.ingest,
-            filter: spec.filter,
+            filter,
             dedup: spec.dedup.resolved(),
             tokenizer,
             budget: spec.budget,
@@ -207,27 +300,24 @@ impl Validator<'_> {
         if let Some(path) = &tokenizer.path {
             let resolved = base_dir.join(path);
             if !resolved.is_file() {
-                return Err(self.invalid(
-                    0..0,
-                    "tokenizer.path",
-                    format!("no file {}", resolved.display()),
-                ));
+                return Err(
+                    self.invalid_key("tokenizer.path", format!("no file {}", resolved.display()))
+                );
             }
             return Ok(());
         }
         if tokenizer.special_tokens.is_empty() {
-            return Err(self.invalid(
-                0..0,
+            return Err(self.invalid_key(
                 "tokenizer.special_tokens",
                 "must name at least the end-of-text token placed between documents",
             ));
         }
         if tokenizer.sample_bytes == 0 {
-            return Err(self.invalid(0..0, "tokenizer.sample_bytes", "must be at least 1"));
+            return Err(self.invalid_key("tokenizer.sample_bytes", "must be at least 1"));
         }
         crate::stages::tokenizer::train_config(tokenizer)
             .validate()
-            .map_err(|e| self.invalid(0..0, "tokenizer", e.to_string()))
+            .map_err(|e| self.invalid_key("tokenizer", e.to_string()))
     }
 
     /// `[budget]` and `[mix]`: positive numbers, a known total, a budget when the mix asks
@@ -239,34 +329,71 @@ impl Validator<'_> {
     ) -> Result<(), JobError> {
         let positive = |v: Option<f64>| v.is_none_or(|v| v > 0.0 && v.is_finite());
         if !positive(budget.params) {
-            return Err(self.invalid(0..0, "budget.params", "must be a positive number"));
+            return Err(self.invalid_key("budget.params", "must be a positive number"));
         }
         if !positive(budget.compute_flops) {
-            return Err(self.invalid(0..0, "budget.compute_flops", "must be a positive number"));
+            return Err(self.invalid_key("budget.compute_flops", "must be a positive number"));
         }
         if !positive(Some(budget.tokens_per_param)) {
-            return Err(self.invalid(0..0, "budget.tokens_per_param", "must be a positive number"));
+            return Err(self.invalid_key("budget.tokens_per_param", "must be a positive number"));
         }
         if !positive(Some(mix.max_epochs)) {
-            return Err(self.invalid(0..0, "mix.max_epochs", "must be a positive number"));
+            return Err(self.invalid_key("mix.max_epochs", "must be a positive number"));
         }
         match mix.total.as_str() {
             "all" => {}
             "budget" if budget.params.is_some() || budget.compute_flops.is_some() => {}
             "budget" => {
-                return Err(self.invalid(
-                    0..0,
+                return Err(self.invalid_key(
                     "mix.total",
                     "\"budget\" needs [budget] params or compute_flops",
                 ));
             }
             other => {
-                return Err(self.invalid(
-                    0..0,
+                return Err(self.invalid_key(
                     "mix.total",
                     format!("`{other}` must be \"all\" or \"budget\""),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// `[shard]`: sequences that hold text, shards and a budget that are not empty, an
+    /// end-of-text token the trained tokenizer will have.
+    fn check_shard(
+        &self,
+        shard: &super::spec::ShardSection,
+        tokenizer: &TokenizerSection,
+    ) -> Result<(), JobError> {
+        if shard.seq_len < 2 {
+            return Err(self.invalid_key(
+                "shard.seq_len",
+                format!(
+                    "{} tokens cannot hold text and the end-of-text token: use at least 2 \
+                     (2048 or 4096 are usual)",
+                    shard.seq_len
+                ),
+            ));
+        }
+        if shard.shard_bytes == 0 {
+            return Err(self.invalid_key("shard.shard_bytes", "must be at least 1"));
+        }
+        if shard.memory_mb < 16 {
+            return Err(self.invalid_key("shard.memory_mb", "must be at least 16"));
+        }
+        if let Some(eos) = &shard.eos_token
+            && tokenizer.enabled
+            && tokenizer.path.is_none()
+            && !tokenizer.special_tokens.contains(eos)
+        {
+            return Err(self.invalid_key(
+                "shard.eos_token",
+                format!(
+                    "`{eos}` is not one of [tokenizer] special_tokens ({})",
+                    tokenizer.special_tokens.join(", ")
+                ),
+            ));
         }
         Ok(())
     }
@@ -474,7 +601,7 @@ mod tests {
         assert_eq!(job.ingest.html, super::super::html::HtmlSection::default());
         let toml = job.to_toml().unwrap();
         assert!(
-            toml.contains("[ingest.html]\nfavor = \"balanced\"\ntables = true\nlinks = \"drop_dense\"\ntime_budget_ms = 2000\nmax_depth = 512\n"),
+            toml.contains("[ingest.html]\nfavor = \"balanced\"\ntables = true\nlinks = \"drop_dense\"\nwork_budget = 268435456\nmax_depth = 512\n"),
             "{toml}"
         );
         let with = format!("{GOOD}\n[ingest.html]\nfavor = \"recall\"\nlinks = \"keep\"\n");
@@ -482,10 +609,9 @@ mod tests {
         let options = job.ingest.html.options();
         assert_eq!(options.favor, curate_extract::Favor::Recall);
         assert_eq!(options.links, curate_extract::Links::Keep);
-        let zero = format!("{GOOD}\n[ingest.html]\ntables = false\ntime_budget_ms = 0\n");
+        let zero = format!("{GOOD}\n[ingest.html]\ntables = false\nwork_budget = 0\n");
         assert!(
-            error_of(&zero)
-                .contains("job.toml:12: `ingest.html.time_budget_ms`: must be at least 1"),
+            error_of(&zero).contains("job.toml:12: `ingest.html.work_budget`: must be at least 1"),
             "{}",
             error_of(&zero)
         );

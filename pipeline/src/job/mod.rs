@@ -4,10 +4,11 @@ pub mod dedup;
 mod error;
 pub mod html;
 mod load;
+pub mod locate;
 mod resolved;
 pub mod spec;
 
 pub use dedup::{DedupScope, DedupSection};
 pub use error::JobError;
-pub use load::load_job;
+pub use load::{load_job, load_job_for_tagging};
 pub use resolved::{ResolvedJob, ResolvedSource};

@@ -9,7 +9,7 @@ use super::dedup::DedupSection;
 use super::spec::{
     BudgetSection, Format, IngestConfig, MixSection, ShardSection, TokenizerSection,
 };
-use crate::filtering::FilterSection;
+use crate::filtering::ResolvedFilters;
 use crate::ingest::fields::FieldMap;
 use crate::ingest::text::TextUnit;
 
@@ -26,7 +26,7 @@ pub struct ResolvedJob {
     #[serde(rename = "source")]
     pub sources: Vec<ResolvedSource>,
     pub ingest: IngestConfig,
-    pub filter: FilterSection,
+    pub filter: ResolvedFilters,
     pub dedup: DedupSection,
     pub tokenizer: TokenizerSection,
     pub budget: BudgetSection,
@@ -45,8 +45,14 @@ pub struct ResolvedSource {
     pub files: Vec<PathBuf>,
     pub fields: FieldMap,
     pub text_unit: TextUnit,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_before: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<crate::ingest::markup::TaggedRecords>,
     pub max_docs: Option<u64>,
     pub priority: i64,
+    /// The filter profile the source runs.
+    pub filters: String,
 }
 
 impl ResolvedSource {
@@ -91,7 +97,7 @@ struct ResolvedFile<'a> {
     #[serde(rename = "source")]
     sources: &'a [ResolvedSource],
     ingest: &'a IngestConfig,
-    filter: &'a FilterSection,
+    filter: &'a ResolvedFilters,
     dedup: &'a DedupSection,
     tokenizer: &'a TokenizerSection,
     budget: &'a BudgetSection,

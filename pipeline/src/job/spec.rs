@@ -75,6 +75,11 @@ pub enum Format {
     Text,
     /// Web archives: WARC (HTML responses are extracted to text), WET, and legacy ARC.
     Warc,
+    /// One HTML page per file (SEC filings as EDGAR serves them), its main text extracted.
+    Html,
+    /// SGML-style tagged records, one document each (`tags`): Reuters-21578, EDGAR
+    /// full submissions.
+    Sgml,
 }
 
 impl Format {
@@ -84,6 +89,8 @@ impl Format {
             Format::Parquet => "parquet",
             Format::Text => "text",
             Format::Warc => "warc",
+            Format::Html => "html",
+            Format::Sgml => "sgml",
         }
     }
 }
@@ -105,12 +112,24 @@ pub struct SourceSpec {
     /// How plain-text files are cut into documents.
     #[serde(default)]
     pub text_unit: Option<TextUnit>,
+    /// Plain text: a line matching this regular expression starts a new document
+    /// (WikiText's ` = Title = ` headings).
+    #[serde(default)]
+    pub split_before: Option<String>,
+    /// `format = "sgml"`: the record element and the text element
+    /// (`{ record = "REUTERS", text = "BODY", title = "TITLE" }`).
+    #[serde(default)]
+    pub tags: Option<crate::ingest::markup::TaggedRecords>,
     /// Stop reading this source after this many documents (files in sorted order).
     #[serde(default)]
     pub max_docs: Option<u64>,
     /// Dedup keeps the copy from the source with the lowest priority value.
     #[serde(default)]
     pub priority: i64,
+    /// The filter profile this source runs (`[filter.profile.NAME]` or a preset such as
+    /// `fineweb`, `curated`, `none`); default: its domain's profile, else `default`.
+    #[serde(default)]
+    pub filters: Option<String>,
 }
 
 /// `[ingest]`: how inputs become Parquet parts.
@@ -215,6 +234,10 @@ pub struct MixSection {
     /// When a domain cannot supply its share: `keep_shares` shrinks the total, `keep_total`
     /// lets the other domains fill the gap.
     pub on_shortfall: curate_tokenizer::mix::ShortfallPolicy,
+    /// Mix without a domain whose every document was dropped before the mix (default
+    /// false: such a run stops with an error naming the domain, rather than writing
+    /// shards that silently lack it).
+    pub allow_empty_domains: bool,
 }
 
 impl Default for MixSection {
@@ -224,6 +247,7 @@ impl Default for MixSection {
             max_epochs: 4.0,
             total: "all".to_owned(),
             on_shortfall: Default::default(),
+            allow_empty_domains: false,
         }
     }
 }

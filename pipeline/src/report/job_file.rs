@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::filtering::FilterSection;
+use crate::filtering::ResolvedFilters;
 use crate::runner::RESOLVED_JOB_FILE;
 
 use super::funnel::SourceDomains;
@@ -24,7 +24,7 @@ struct ResolvedFile {
     job: Option<JobTable>,
     #[serde(default)]
     source: Vec<SourceTable>,
-    filter: Option<FilterSection>,
+    filter: Option<ResolvedFilters>,
 }
 
 #[derive(Deserialize)]
@@ -55,15 +55,7 @@ impl JobView {
                 .into_iter()
                 .map(|s| (s.name, s.domain))
                 .collect(),
-            filter_order: file
-                .filter
-                .map(|f| {
-                    f.configured()
-                        .into_iter()
-                        .map(|name| name.as_str().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            filter_order: file.filter.map(|f| f.all_filters()).unwrap_or_default(),
         }
     }
 }

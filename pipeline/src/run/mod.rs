@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod fingerprint;
 pub mod funnel;
+pub mod lock;
 pub mod part_writer;
 pub mod stage_record;
 

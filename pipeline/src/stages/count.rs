@@ -195,22 +195,25 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             summary
         },
     )?;
+    // The funnel's tokens are written into the earlier stages' records after this stage's
+    // own record says complete: a run stopped in between finds them missing (or made with
+    // another tokenizer) here, and counts them, whether this stage ran or was up to date.
+    if job.tokenizer.count_funnel
+        && !super::funnel_tokens::is_annotated(context, &tokenizer_fingerprint)
+        && let Some(record) = CountRecord::read(&stage_dir)
+    {
+        let counted: BTreeMap<String, u64> = record
+            .summary
+            .iter()
+            .flat_map(|summary| &summary.by_source)
+            .map(|(source, counts)| (source.clone(), counts.counts.tokens))
+            .collect();
+        super::funnel_tokens::annotate(context, &tokenizer, &counted)
+            .context("cannot count the tokens of the earlier stages")?;
+    }
     Ok(match finished {
         Err(up_to_date) => up_to_date,
-        Ok(finished) => {
-            if job.tokenizer.count_funnel {
-                let counted: BTreeMap<String, u64> = finished
-                    .record
-                    .summary
-                    .iter()
-                    .flat_map(|summary| &summary.by_source)
-                    .map(|(source, counts)| (source.clone(), counts.counts.tokens))
-                    .collect();
-                super::funnel_tokens::annotate(context, &tokenizer, &counted)
-                    .context("cannot count the tokens of the earlier stages")?;
-            }
-            finished.outcome(summary_line)
-        }
+        Ok(finished) => finished.outcome(summary_line),
     })
 }
 

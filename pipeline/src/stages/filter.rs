@@ -1,7 +1,8 @@
-//! The filter stage: every configured filter over the documents of the stage before, in
-//! order, the first drop deciding. Kept documents go to `part-NNNNN.parquet` (with the text
-//! as text-editing filters left it, and the detected language when the language filter
-//! runs), dropped ones to `rejected/part-NNNNN.parquet` with the filter and reason.
+//! The filter stage: each document runs the chain of its source's profile, in order, the
+//! first drop deciding. Kept documents go to `part-NNNNN.parquet` (with the text as
+//! text-editing filters left it, and the filters' annotations as columns: the detected
+//! language, classifier scores), dropped ones to `rejected/part-NNNNN.parquet` with the
+//! profile, the filter, the reason and the evidence (the dropping filter's signals).
 //!
 //! Trained classifiers add a `<name>_score` column to the kept documents; a domain
 //! classifier rewrites the `domain` of the documents it routes, and the routed documents
@@ -24,12 +25,14 @@ use super::partitioned::{PartitionPlan, PartitionStats, run_partitioned};
 use super::parts::{DocumentColumns, open_part};
 use super::upstream::Upstream;
 use super::{StageContext, StageOutcome};
-use crate::filtering::{ChainOutcome, ClassifierUse, FilterChain};
+use crate::filtering::{ChainOutcome, FilterChain};
 use crate::progress::human_bytes;
 use crate::run::fingerprint::{InputFile, fingerprint_config};
 use crate::run::funnel::{Counts, Funnel, FunnelSummary, SourceFunnels, admit};
 use crate::run::part_writer::PartWriter;
 use crate::run::stage_record::{FORMAT_VERSION, partition_key};
+use curate_filters::AnnotationValue;
+use curate_filters::filter::{AnnotationColumn, ColumnKind};
 
 /// Statistics of one filtered part.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,6 +80,9 @@ pub struct FilterSummary {
     pub funnel: FunnelSummary,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub routed: BTreeMap<String, Routed>,
+    /// The filter profile each source ran.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, String>,
 }
 
 impl PartitionStats for FilterPartitionStats {
@@ -91,21 +97,31 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let job = context.job;
     let stage_dir = context.stage_dir("filter");
     let base_dir = job.base_dir();
-    check_classifiers(&job.filter)?;
-    let chain = FilterChain::build(&job.filter, &base_dir).context("cannot build the filters")?;
-    let list_files: Vec<InputFile> = list_files(&job.filter)
+    let chains = Chains::build(job)?;
+    let list_files: Vec<InputFile> = chains
+        .files()
         .iter()
         .map(|f| InputFile::describe(&base_dir.join(f)).with_context(|| format!("cannot read {f}")))
         .collect::<Result<_>>()?;
+    let source_profiles: BTreeMap<&str, &str> = job
+        .sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.filters.as_str()))
+        .collect();
     let plan = PartitionPlan {
         stage: "filter",
         stage_dir: &stage_dir,
-        config_fingerprint: fingerprint_config(&(FORMAT_VERSION, &job.filter, &list_files)),
+        config_fingerprint: fingerprint_config(&(
+            FORMAT_VERSION,
+            &job.filter,
+            &source_profiles,
+            &list_files,
+        )),
         input_fingerprint: upstream.fingerprint.clone(),
         inputs: list_files,
         partitions: upstream.partitions(),
     };
-    let write_rejected = job.filter.write_rejected();
+    let write_rejected = job.filter.write_rejected;
     if write_rejected {
         std::fs::create_dir_all(stage_dir.join("rejected"))?;
     }
@@ -118,7 +134,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             let part = format!("part-{}.parquet", partition_key(partition));
             let rejected = write_rejected.then(|| format!("rejected/{part}"));
             let (sources, routed) = filter_part(
-                &chain,
+                &chains,
                 input,
                 &stage_dir.join(&part),
                 rejected.as_ref().map(|r| stage_dir.join(r)).as_deref(),
@@ -144,6 +160,11 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             FilterSummary {
                 funnel: FunnelSummary::from_partitions(partitions.values().map(|p| &p.sources)),
                 routed,
+                profiles: job
+                    .sources
+                    .iter()
+                    .map(|s| (s.name.clone(), s.filters.clone()))
+                    .collect(),
             }
         },
     )?;
@@ -153,52 +174,76 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     })
 }
 
-/// What a job's classifiers need beyond what `curate tag` does: a threshold each, and no
-/// `keep_fraction` (it needs every score of the stage before any partition is decided).
-fn check_classifiers(section: &crate::filtering::FilterSection) -> Result<()> {
-    for (name, c) in &section.classifier {
-        if let Some(fraction) = c.keep_fraction {
-            anyhow::bail!(
-                "filter.classifier.{name}: keep_fraction = {fraction} is not supported in a job: \
-                 run `curate tag --job ...` (or see `curate train-classifier`'s output) for the \
-                 threshold that keeps that fraction, and set `threshold`"
-            );
-        }
-        if c.threshold.is_none() {
-            anyhow::bail!("filter.classifier.{name}: `threshold` is required");
-        }
-    }
-    Ok(())
+/// The chain of every profile the job's sources run, and which source runs which.
+pub struct Chains {
+    chains: Vec<FilterChain>,
+    by_source: BTreeMap<String, usize>,
+    /// The annotation columns of every chain, in first-seen order.
+    columns: Vec<AnnotationColumn>,
 }
 
-/// Every list and model file the filters read: a change in one reruns the stage.
-fn list_files(section: &crate::filtering::FilterSection) -> Vec<String> {
-    let mut files = Vec::new();
-    files.extend(section.classifier.values().map(|c| c.model.clone()));
-    if let Some(url) = &section.url {
-        for list in [
-            &url.block_domain_files,
-            &url.block_url_files,
-            &url.allow_domain_files,
-            &url.banned_word_files,
-            &url.banned_subword_files,
-            &url.soft_banned_word_files,
-        ] {
-            files.extend(list.iter().cloned());
+impl Chains {
+    /// Builds every profile of the job (already validated when the job was loaded).
+    pub fn build(job: &crate::job::ResolvedJob) -> Result<Chains> {
+        let base_dir = job.base_dir();
+        let mut chains = Vec::new();
+        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+        for (name, profile) in &job.filter.profile {
+            index.insert(name.as_str(), chains.len());
+            chains.push(
+                FilterChain::build(name, profile, &base_dir)
+                    .with_context(|| format!("cannot build the filters of profile `{name}`"))?,
+            );
         }
+        let mut by_source = BTreeMap::new();
+        for source in &job.sources {
+            let chain = index
+                .get(source.filters.as_str())
+                .copied()
+                .with_context(|| {
+                    format!(
+                        "source {} runs profile `{}`, which the resolved job lacks",
+                        source.name, source.filters
+                    )
+                })?;
+            by_source.insert(source.name.clone(), chain);
+        }
+        let mut columns: Vec<AnnotationColumn> = Vec::new();
+        for chain in &chains {
+            for column in chain.annotation_columns() {
+                if !columns.iter().any(|c| c.name == column.name) {
+                    columns.push(column);
+                }
+            }
+        }
+        Ok(Chains {
+            chains,
+            by_source,
+            columns,
+        })
     }
-    if let Some(words) = &section.c4_badwords {
-        files.push(words.list_file.clone());
+
+    /// Every file the chains read.
+    fn files(&self) -> Vec<String> {
+        let mut files: Vec<String> = Vec::new();
+        for chain in &self.chains {
+            for file in chain.files() {
+                if !files.contains(file) {
+                    files.push(file.clone());
+                }
+            }
+        }
+        files
     }
-    if let Some(toxicity) = &section.toxicity {
-        files.extend(toxicity.word_files.iter().cloned());
-        files.extend(toxicity.allow_phrase_files.iter().cloned());
+
+    /// The chain of a source (a source the job does not name runs no filter).
+    fn of(&self, source: &str) -> Option<&FilterChain> {
+        self.by_source.get(source).map(|&i| &self.chains[i])
     }
-    files
 }
 
 fn filter_part(
-    chain: &FilterChain,
+    chains: &Chains,
     input: &std::path::Path,
     output: &std::path::Path,
     rejected_output: Option<&std::path::Path>,
@@ -215,7 +260,10 @@ fn filter_part(
         let columns = DocumentColumns::of(&batch)?;
         let outcomes: Vec<ChainOutcome> = (0..batch.num_rows())
             .into_par_iter()
-            .map(|row| chain.evaluate(columns.texts.value(row), columns.url(row)))
+            .map(|row| match chains.of(columns.sources.value(row)) {
+                Some(chain) => chain.evaluate(columns.texts.value(row), columns.url(row)),
+                None => ChainOutcome::default(),
+            })
             .collect();
         let mut bytes = 0;
         for (row, outcome) in outcomes.iter().enumerate() {
@@ -227,18 +275,15 @@ fn filter_part(
                 columns.domains.value(row),
                 text_len,
             );
-            match outcome.dropped_by {
-                Some((filter, reason)) => {
-                    let step = outcome
-                        .dropped_by_classifier
-                        .map_or(filter.as_str(), |i| chain.classifiers()[i].step.as_str());
-                    funnel.record_drop(step, reason, text_len);
+            match (outcome.dropped_by, outcome.drop_step()) {
+                (Some((_, reason)), Some(step)) => {
+                    funnel.record_drop(&step, reason, text_len);
                 }
-                None => {
+                _ => {
                     let new_len = outcome.new_text.as_ref().map_or(text_len, String::len);
                     funnel.output.add(Counts::one(new_len));
                     funnel.bytes_edited_out += (text_len - new_len.min(text_len)) as u64;
-                    if let Some(target) = route_target(chain, outcome)
+                    if let Some(target) = outcome.route()
                         && target.1 != columns.domains.value(row)
                     {
                         let entry = routed.entry(target.0.to_owned()).or_default();
@@ -253,7 +298,7 @@ fn filter_part(
                 }
             }
         }
-        let kept = kept_batch(&batch, &columns, &outcomes, chain)?;
+        let kept = kept_batch(&batch, &columns, &outcomes, chains)?;
         let schema = kept.schema();
         if kept_writer.is_none() {
             kept_writer = Some(PartWriter::create(output, schema.clone(), row_group_rows)?);
@@ -263,7 +308,7 @@ fn filter_part(
             writer.write(&kept)?;
         }
         if let Some(path) = rejected_output {
-            let rejected = rejected_batch(&batch, &outcomes)?;
+            let rejected = rejected_batch(&batch, &columns, &outcomes, chains)?;
             if rejected_writer.is_none() {
                 rejected_writer =
                     Some(PartWriter::create(path, rejected.schema(), row_group_rows)?);
@@ -279,7 +324,7 @@ fn filter_part(
         Some(writer) => writer,
         None => PartWriter::create(
             output,
-            empty_kept_schema(chain, kept_schema),
+            empty_kept_schema(chains, kept_schema),
             row_group_rows,
         )?,
     };
@@ -298,65 +343,70 @@ fn filter_part(
     Ok((funnels, routed))
 }
 
-/// The domain classifier routing a kept document, and its domain: `(name, domain)`.
-fn route_target<'c>(chain: &'c FilterChain, outcome: &ChainOutcome) -> Option<(&'c str, &'c str)> {
-    let classifier = &chain.classifiers()[outcome.routed_by?];
-    match (classifier.purpose, classifier.domain.as_deref()) {
-        (ClassifierUse::Domain, Some(domain)) => Some((classifier.name.as_str(), domain)),
-        _ => None,
-    }
-}
-
-/// Score columns of the chain's classifiers that the input does not already have.
-fn score_fields(chain: &FilterChain, schema: &Schema) -> Vec<(usize, Field)> {
-    chain
-        .classifiers()
+/// The annotation columns the input does not already have.
+fn annotation_fields(chains: &Chains, schema: &Schema) -> Vec<(usize, Field)> {
+    chains
+        .columns
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let column = crate::filtering::ClassifierSection::score_column(&c.name);
-            (i, Field::new(column, DataType::Float32, true))
+            let data_type = match c.kind {
+                ColumnKind::Text => DataType::Utf8,
+                ColumnKind::Number => DataType::Float32,
+            };
+            (i, Field::new(c.name.clone(), data_type, true))
         })
         .filter(|(_, f)| schema.column_with_name(f.name()).is_none())
         .collect()
 }
 
 fn empty_kept_schema(
-    chain: &FilterChain,
+    chains: &Chains,
     known: Option<arrow::datatypes::SchemaRef>,
 ) -> arrow::datatypes::SchemaRef {
-    let with_language = chain.has_language();
     known.unwrap_or_else(|| {
-        let mut fields: Vec<Field> = crate::document::DOCUMENT_SCHEMA
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone())
-            .collect();
-        if with_language {
-            fields.extend(language_fields());
-        }
-        let scores = score_fields(chain, &Schema::new(fields.clone()));
-        fields.extend(scores.into_iter().map(|(_, f)| f));
+        let schema = &crate::document::DOCUMENT_SCHEMA;
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.extend(
+            annotation_fields(chains, schema)
+                .into_iter()
+                .map(|(_, f)| f),
+        );
         Arc::new(Schema::new(fields))
     })
 }
 
-fn language_fields() -> [Field; 2] {
-    [
-        Field::new("lang", DataType::Utf8, true),
-        Field::new("lang_score", DataType::Float32, true),
-    ]
+/// One annotation column over the rows: text or number, null where no filter made it.
+fn annotation_array(outcomes: &[ChainOutcome], column: &AnnotationColumn) -> ArrayRef {
+    match column.kind {
+        ColumnKind::Text => {
+            let values: StringArray = outcomes
+                .iter()
+                .map(|o| match o.annotation(&column.name) {
+                    Some(AnnotationValue::Text(t)) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect();
+            Arc::new(values)
+        }
+        ColumnKind::Number => {
+            let values: Float32Array = outcomes
+                .iter()
+                .map(|o| o.number(&column.name).map(|n| n as f32))
+                .collect();
+            Arc::new(values)
+        }
+    }
 }
 
-/// The kept rows, with edited text, the language and score columns, and the domain of
-/// routed documents rewritten.
+/// The kept rows, with edited text, the annotation columns, and the domain of routed
+/// documents rewritten.
 fn kept_batch(
     batch: &RecordBatch,
     columns: &DocumentColumns<'_>,
     outcomes: &[ChainOutcome],
-    chain: &FilterChain,
+    chains: &Chains,
 ) -> Result<RecordBatch> {
-    let with_language = chain.has_language();
     let schema = batch.schema();
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     let mut arrays: Vec<ArrayRef> = batch.columns().to_vec();
@@ -375,31 +425,15 @@ fn kept_batch(
         let index = schema.index_of("text")?;
         arrays[index] = Arc::new(texts);
     }
-    if with_language && schema.column_with_name("lang").is_none() {
-        let langs: StringArray = outcomes
-            .iter()
-            .map(|o| o.language.map(|d| d.lang))
-            .collect();
-        let scores: Float32Array = outcomes
-            .iter()
-            .map(|o| o.language.map(|d| d.score))
-            .collect();
-        fields.extend(language_fields());
-        arrays.push(Arc::new(langs));
-        arrays.push(Arc::new(scores));
-    }
-    for (i, field) in score_fields(chain, &schema) {
-        let scores: Float32Array = outcomes.iter().map(|o| o.scores.get(i).copied()).collect();
+    for (i, field) in annotation_fields(chains, &schema) {
+        arrays.push(annotation_array(outcomes, &chains.columns[i]));
         fields.push(field);
-        arrays.push(Arc::new(scores));
     }
-    if outcomes.iter().any(|o| route_target(chain, o).is_some()) {
+    if outcomes.iter().any(|o| o.route().is_some()) {
         let domains: StringArray = outcomes
             .iter()
             .enumerate()
-            .map(|(row, o)| {
-                Some(route_target(chain, o).map_or(columns.domains.value(row), |(_, d)| d))
-            })
+            .map(|(row, o)| Some(o.route().map_or(columns.domains.value(row), |(_, d)| d)))
             .collect();
         let index = schema.index_of("domain")?;
         arrays[index] = Arc::new(domains);
@@ -414,24 +448,44 @@ fn kept_batch(
 
 fn rejected_schema(schema: &Schema) -> arrow::datatypes::SchemaRef {
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new("profile", DataType::Utf8, false));
     fields.push(Field::new("filter", DataType::Utf8, false));
     fields.push(Field::new("reason", DataType::Utf8, false));
+    fields.push(Field::new("evidence", DataType::Utf8, false));
     Arc::new(Schema::new(fields))
 }
 
-/// The dropped rows, unchanged, with the filter and reason that dropped them.
-fn rejected_batch(batch: &RecordBatch, outcomes: &[ChainOutcome]) -> Result<RecordBatch> {
+/// The dropped rows, unchanged, with the profile, the filter and reason that dropped them,
+/// and the evidence (the dropping filter's signals and annotations, as JSON).
+fn rejected_batch(
+    batch: &RecordBatch,
+    columns: &DocumentColumns<'_>,
+    outcomes: &[ChainOutcome],
+    chains: &Chains,
+) -> Result<RecordBatch> {
+    let profiles: StringArray = (0..batch.num_rows())
+        .map(|row| {
+            Some(
+                chains
+                    .of(columns.sources.value(row))
+                    .map_or("", FilterChain::profile),
+            )
+        })
+        .collect();
     let filters: StringArray = outcomes
         .iter()
-        .map(|o| Some(o.dropped_by.map_or("", |(f, _)| f.as_str())))
+        .map(|o| Some(o.drop_step().unwrap_or_default()))
         .collect();
     let reasons: StringArray = outcomes
         .iter()
         .map(|o| Some(o.dropped_by.map_or("", |(_, r)| r)))
         .collect();
+    let evidence: StringArray = outcomes.iter().map(|o| Some(o.drop_evidence())).collect();
     let mut arrays = batch.columns().to_vec();
+    arrays.push(Arc::new(profiles));
     arrays.push(Arc::new(filters));
     arrays.push(Arc::new(reasons));
+    arrays.push(Arc::new(evidence));
     let full = RecordBatch::try_new(rejected_schema(&batch.schema()), arrays)?;
     let drop: BooleanArray = outcomes
         .iter()

@@ -56,6 +56,32 @@ impl StageTokens {
     }
 }
 
+/// The document stages before `count` that the funnel covers.
+fn funnel_stages(context: &StageContext<'_>) -> Vec<Stage> {
+    [Stage::Ingest, Stage::Filter, Stage::Dedup]
+        .into_iter()
+        .filter(|stage| stage.is_enabled(context.job))
+        .collect()
+}
+
+/// Whether every stage of the funnel holds tokens counted with the tokenizer whose
+/// fingerprint is `tokenizer`.
+pub fn is_annotated(context: &StageContext<'_>, tokenizer: &str) -> bool {
+    funnel_stages(context).iter().all(|stage| {
+        let path = context.stage_dir(stage.name()).join(STAGE_RECORD_FILE);
+        std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|record| {
+                record
+                    .get("tokens")
+                    .and_then(|t| t.get("tokenizer"))
+                    .and_then(|t| t.as_str().map(str::to_owned))
+            })
+            .is_some_and(|t| t == tokenizer)
+    })
+}
+
 /// Counts and records the tokens of every document stage before `count`. `counted` is
 /// what the count stage found per source in its input, the last of these stages' output,
 /// which is not encoded a second time.
@@ -64,10 +90,8 @@ pub fn annotate(
     tokenizer: &BpeTokenizer,
     counted: &BTreeMap<String, u64>,
 ) -> Result<()> {
-    let stages: Vec<Stage> = [Stage::Ingest, Stage::Filter, Stage::Dedup]
-        .into_iter()
-        .filter(|stage| stage.is_enabled(context.job))
-        .collect();
+    let stages = funnel_stages(context);
+    let fingerprint = tokenizer.fingerprint_hex();
     let mut previous: Option<PathBuf> = None;
     for (position, stage) in stages.iter().enumerate() {
         let is_last = position + 1 == stages.len();
@@ -105,7 +129,7 @@ pub fn annotate(
             };
             Ok(per_part.into_iter().fold(start, StageTokens::merge))
         })?;
-        write_tokens(&dir, &tokens)?;
+        write_tokens(&dir, &tokens, &fingerprint)?;
         previous = Some(dir);
     }
     Ok(())
@@ -204,13 +228,17 @@ fn removed_tokens(
 }
 
 /// Adds the `tokens` object to a stage's `_stage.json`, keeping everything else.
-fn write_tokens(dir: &Path, tokens: &StageTokens) -> Result<()> {
+fn write_tokens(dir: &Path, tokens: &StageTokens, tokenizer: &str) -> Result<()> {
     let path = dir.join(STAGE_RECORD_FILE);
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut record: serde_json::Value = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not JSON", path.display()))?;
     if let Some(object) = record.as_object_mut() {
-        object.insert("tokens".to_owned(), tokens.to_json());
+        let mut json = tokens.to_json();
+        if let Some(fields) = json.as_object_mut() {
+            fields.insert("tokenizer".to_owned(), tokenizer.into());
+        }
+        object.insert("tokens".to_owned(), json);
     }
     let mut out = serde_json::to_vec_pretty(&record)?;
     out.push(b'\n');

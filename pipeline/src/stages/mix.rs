@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use super::count::{CountRecord, SliceTokens};
 use super::partitioned::record_fingerprint;
 use super::parts::{READ_BATCH_ROWS, open_columns, typed_column};
-use super::{Stage, StageContext, StageOutcome, prepare_stage_dir};
+use super::{Stage, StageContext, StageOutcome, invalidate_record, prepare_stage_dir};
 use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
 use crate::run::fingerprint::fingerprint_config;
@@ -155,7 +155,37 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         });
     }
     prepare_stage_dir(&stage_dir, &[])?;
+    invalidate_record(&stage_dir)?;
     let started = Instant::now();
+    let empty: Vec<&str> = job
+        .mix
+        .shares
+        .iter()
+        .filter(|(domain, share)| {
+            **share > 0.0
+                && token_summary
+                    .by_domain
+                    .get(*domain)
+                    .is_none_or(|c| c.tokens == 0)
+        })
+        .map(|(domain, _)| domain.as_str())
+        .collect();
+    if !empty.is_empty() && !job.mix.allow_empty_domains {
+        let sources: Vec<&str> = job
+            .sources
+            .iter()
+            .filter(|s| empty.contains(&s.domain.as_str()))
+            .map(|s| s.name.as_str())
+            .collect();
+        bail!(
+            "domain {} has no tokens left for the mix: every document of its sources ({}) was \
+             dropped before it (the report's funnel, or `curate query RUN \"SELECT source, \
+             step, reason, count(*) FROM drops GROUP BY 1, 2, 3\"`, says where); set [mix] \
+             allow_empty_domains = true to mix without it",
+            empty.join(", "),
+            sources.join(", ")
+        );
+    }
 
     let available: Vec<(String, u64)> = token_summary
         .by_domain

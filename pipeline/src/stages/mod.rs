@@ -144,5 +144,47 @@ pub fn prepare_stage_dir(dir: &Path, keep: &[String]) -> Result<()> {
                 .with_context(|| format!("cannot remove {}", path.display()))?;
         }
     }
+    // Dropped documents live in subdirectories (`rejected/`, `removed/`): a part a rerun
+    // does not write again (a source left the job, `write_rejected` turned off) would
+    // otherwise still be read by the report, `curate query` and the funnel.
+    for sub in OUTPUT_SUBDIRS {
+        let sub_dir = dir.join(sub);
+        if !sub_dir.is_dir() {
+            continue;
+        }
+        remove_stale_temp_files(&sub_dir)
+            .with_context(|| format!("cannot clean {}", sub_dir.display()))?;
+        for entry in std::fs::read_dir(&sub_dir)
+            .with_context(|| format!("cannot list {}", sub_dir.display()))?
+        {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if path.is_file()
+                && name.starts_with("part-")
+                && !keep.contains(&format!("{sub}/{name}"))
+            {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// The subdirectories of a stage that hold parts of dropped documents.
+const OUTPUT_SUBDIRS: [&str; 2] = ["rejected", "removed"];
+
+/// Removes a stage's record before the stage rewrites its output, so that a crash between
+/// the output and the new record leaves no record that vouches for the new output under
+/// the old configuration.
+pub fn invalidate_record(dir: &Path) -> Result<()> {
+    let path = dir.join(crate::run::stage_record::STAGE_RECORD_FILE);
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    }
 }

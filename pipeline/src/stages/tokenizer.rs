@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parts::{DocumentColumns, open_part};
 use super::upstream::Upstream;
-use super::{StageContext, StageOutcome, prepare_stage_dir};
+use super::{StageContext, StageOutcome, invalidate_record, prepare_stage_dir};
 use crate::job::ResolvedJob;
 use crate::job::spec::TokenizerSection;
 use crate::progress::human_bytes;
@@ -45,7 +45,12 @@ pub struct TokenizerSummary {
     pub copied_from: Option<String>,
     /// xxh3-64 of `tokenizer.json`, as the shard manifest will name it.
     pub fingerprint: String,
+    /// The ids the tokenizer has.
     pub vocab_size: usize,
+    /// The ids `[tokenizer] vocab_size` asked for, when trained: fewer were reached when
+    /// the sample had too few distinct pairs to merge.
+    #[serde(default)]
+    pub requested_vocab_size: Option<usize>,
     pub eos_token: Option<String>,
     pub eos_id: Option<u32>,
     /// The training sample, when trained.
@@ -59,6 +64,10 @@ pub struct SampleSummary {
     pub documents: u64,
     pub bytes: u64,
     pub by_domain: BTreeMap<String, SampleDomain>,
+    /// Domains with less text than their share of the sample: they gave all of it, and
+    /// the other domains filled the rest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub short_domains: Vec<String>,
 }
 
 /// One domain's part of the training sample.
@@ -91,6 +100,13 @@ pub fn train_config(section: &TokenizerSection) -> TrainConfig {
         eos_token,
         ..TrainConfig::default()
     }
+}
+
+/// Whether the tokenizer file is the one a record names (its xxh3-64): a record is never
+/// trusted for a file that another run replaced.
+fn file_matches(path: &Path, fingerprint: &str) -> bool {
+    std::fs::read(path)
+        .is_ok_and(|bytes| format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)) == fingerprint)
 }
 
 /// The bytes of a `tokenizer.json`, unpacked when the file is gzip (`.gz`).
@@ -150,13 +166,17 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     if !context.force
         && let Some(record) = TokenizerRecord::read(&stage_dir)
         && record.is_complete_for(&config_fingerprint, &input_fingerprint)
-        && output.is_file()
+        && record
+            .summary
+            .as_ref()
+            .is_some_and(|summary| file_matches(&output, &summary.fingerprint))
     {
         return Ok(StageOutcome::UpToDate {
             fingerprint: record_fingerprint(&record),
         });
     }
     prepare_stage_dir(&stage_dir, &[])?;
+    invalidate_record(&stage_dir)?;
     let started = Instant::now();
     let (tokenizer, origin, sample) = match file_bytes {
         Some(bytes) => {
@@ -185,6 +205,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         copied_from: section.path.clone(),
         fingerprint: tokenizer.fingerprint_hex(),
         vocab_size: tokenizer.vocab_size(),
+        requested_vocab_size: (origin == "trained").then_some(section.vocab_size),
         eos_token: tokenizer.eos_token().map(str::to_owned),
         eos_id: tokenizer.eos_id(),
         sample,
@@ -262,14 +283,17 @@ fn draw_sample(
         documents: by_domain.values().map(|d| d.documents).sum(),
         bytes: by_domain.values().map(|d| d.bytes).sum(),
         by_domain,
+        short_domains: short_domains(&available, &job.mix.shares, &fractions, target_bytes),
     };
     Ok((texts, summary))
 }
 
-/// The fraction of each domain's documents to sample. With shares `s_d` and bytes `a_d`,
-/// the sample holds `T = min(target, min_d a_d / s_d)` bytes and domain `d` gives
-/// `s_d T / a_d` of its documents; a domain without a share gives none. Without shares,
-/// every domain gives `min(1, target / Σ a_d)`.
+/// The fraction of each domain's documents to draw so that the sample reaches
+/// `target_bytes`: by the target shares where every domain has enough text, and where one
+/// has too little, all of it, with the others filling the rest in proportion to their
+/// shares (water-filling). A tokenizer trained on less text than it could have had falls
+/// short of its vocabulary: the smallest domain must not cap the sample. Without shares,
+/// every domain gives the same fraction.
 pub fn sample_fractions(
     available: &BTreeMap<String, u64>,
     shares: &BTreeMap<String, f64>,
@@ -284,21 +308,69 @@ pub fn sample_fractions(
         };
         return available.keys().map(|d| (d.clone(), fraction)).collect();
     }
-    let supported = available
+    let mut allocated: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut open: Vec<&str> = available
         .iter()
-        .filter_map(|(d, &a)| shares.get(d).filter(|s| **s > 0.0).map(|s| a as f64 / s))
-        .fold(target_bytes as f64, f64::min);
+        .filter(|(d, a)| **a > 0 && shares.get(*d).is_some_and(|s| *s > 0.0))
+        .map(|(d, _)| d.as_str())
+        .collect();
+    let mut remaining = target_bytes as f64;
+    while !open.is_empty() && remaining > 0.0 {
+        let total_share: f64 = open.iter().map(|d| shares[*d]).sum();
+        // Domains whose proportional part of what remains exceeds what they have left.
+        let capped: Vec<&str> = open
+            .iter()
+            .copied()
+            .filter(|d| {
+                let left = available[*d] as f64 - allocated.get(d).copied().unwrap_or(0.0);
+                remaining * shares[*d] / total_share >= left
+            })
+            .collect();
+        if capped.is_empty() {
+            for d in &open {
+                *allocated.entry(d).or_default() += remaining * shares[*d] / total_share;
+            }
+            break;
+        }
+        for d in capped {
+            let left = available[d] as f64 - allocated.get(d).copied().unwrap_or(0.0);
+            *allocated.entry(d).or_default() += left;
+            remaining -= left;
+            open.retain(|o| *o != d);
+        }
+    }
     available
         .iter()
         .map(|(d, &a)| {
-            let share = shares.get(d).copied().unwrap_or(0.0);
             let fraction = if a == 0 {
                 0.0
             } else {
-                (share * supported / a as f64).min(1.0)
+                (allocated.get(d.as_str()).copied().unwrap_or(0.0) / a as f64).min(1.0)
             };
             (d.clone(), fraction)
         })
+        .collect()
+}
+
+/// The domains that gave all their text while their share asked for more: the rest of the
+/// sample was filled from the others.
+fn short_domains(
+    available: &BTreeMap<String, u64>,
+    shares: &BTreeMap<String, f64>,
+    fractions: &BTreeMap<String, f64>,
+    target_bytes: u64,
+) -> Vec<String> {
+    // When every domain gave all its text the corpus is simply small: nothing was filled.
+    if fractions.values().all(|f| *f >= 1.0) {
+        return Vec::new();
+    }
+    available
+        .iter()
+        .filter(|(d, a)| {
+            let wanted = shares.get(*d).copied().unwrap_or(0.0) * target_bytes as f64;
+            fractions.get(*d).copied().unwrap_or(0.0) >= 1.0 && (**a as f64) < wanted
+        })
+        .map(|(d, _)| d.clone())
         .collect()
 }
 
@@ -307,7 +379,22 @@ fn summary_line(summary: &TokenizerSummary, seconds: f64) -> String {
         "{} tokenizer, {} ids, {} in {:.1}s",
         summary.origin, summary.vocab_size, summary.fingerprint, seconds
     );
+    if let Some(requested) = summary.requested_vocab_size
+        && requested > summary.vocab_size
+    {
+        line.push_str(&format!(
+            "; WARNING: {requested} ids were asked for, the sample gave only {} (too little \
+             text for the vocabulary: add text or lower [tokenizer] vocab_size)",
+            summary.vocab_size
+        ));
+    }
     if let Some(sample) = &summary.sample {
+        if !sample.short_domains.is_empty() {
+            line.push_str(&format!(
+                "; {} gave all their text, below their share, and the other domains filled the sample",
+                sample.short_domains.join(", ")
+            ));
+        }
         let domains: Vec<String> = sample
             .by_domain
             .iter()
@@ -335,10 +422,19 @@ mod tests {
     fn sample_follows_the_shares_within_the_target() {
         let available = map(&[("finance", 1_000u64), ("general", 10_000)]);
         let shares = map(&[("finance", 0.5), ("general", 0.5)]);
-        // Finance supports at most 2,000 bytes at 50%: it gives everything, general 1,000.
+        // Finance has 1,000 bytes of the 500,000 its share asks: it gives everything and
+        // general fills the rest, all it has.
         let f = sample_fractions(&available, &shares, 1_000_000);
         assert_eq!(f["finance"], 1.0);
-        assert_eq!(f["general"], 0.1);
+        assert_eq!(f["general"], 1.0);
+        // A target of 4,000: finance gives its 1,000, general fills 3,000.
+        let f = sample_fractions(&available, &shares, 4_000);
+        assert_eq!(f["finance"], 1.0);
+        assert_eq!(f["general"], 0.3);
+        assert_eq!(
+            short_domains(&available, &shares, &f, 4_000),
+            vec!["finance".to_owned()]
+        );
         // A small target: 500 bytes each.
         let f = sample_fractions(&available, &shares, 1_000);
         assert_eq!(f["finance"], 0.5);

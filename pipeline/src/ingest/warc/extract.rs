@@ -36,13 +36,13 @@ pub(crate) fn main_text(html: &str, options: &Options) -> Result<PageText, (Skip
         (
             SkipReason::TooLarge,
             format!(
-                "extraction ran past its time budget of {} ms",
-                options.limits.time_budget.as_millis()
+                "extraction ran past its work budget of {} units",
+                options.limits.work_budget
             ),
         )
     };
     let page = curate_extract::extract(html, &options).map_err(|e| match e {
-        ExtractError::TimeBudget => budget_spent(),
+        ExtractError::WorkBudget => budget_spent(),
     })?;
     if page.truncated {
         return Err(budget_spent());
@@ -59,7 +59,6 @@ pub(crate) fn main_text(html: &str, options: &Options) -> Result<PageText, (Skip
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use curate_extract::{Favor, Links};
 
@@ -125,7 +124,7 @@ mod tests {
     }
 
     #[test]
-    fn a_spent_time_budget_skips_the_page() {
+    fn a_spent_work_budget_skips_the_page() {
         // The budget is checked every 64 KiB of input: the page must be longer.
         let long = format!(
             "<html><body><article>{}</article></body></html>",
@@ -133,10 +132,10 @@ mod tests {
         );
         let mut options = Options::default();
         assert!(main_text(&long, &options).is_ok());
-        options.limits.time_budget = Duration::ZERO;
+        options.limits.work_budget = 0;
         let (reason, detail) = main_text(&long, &options).unwrap_err();
         assert_eq!(reason, SkipReason::TooLarge);
-        assert!(detail.contains("time budget of 0 ms"), "{detail}");
+        assert!(detail.contains("work budget of 0 units"), "{detail}");
     }
 
     #[test]

@@ -101,7 +101,7 @@ use http::Decoded;
 
 /// Names the main-text extractor and its revision; part of the ingest stage's fingerprint
 /// for web archives, so a run made with another extractor is redone.
-pub const EXTRACTOR: &str = "curate-extract 1";
+pub const EXTRACTOR: &str = "curate-extract 2";
 
 /// Limits and switches of the web archive reader.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,7 +377,11 @@ fn is_html(bytes: &[u8], content_type: Option<&str>) -> bool {
 }
 
 /// A page's text: type check, limits, charset, extraction.
-fn page_text(bytes: &[u8], content_type: Option<&str>, options: &WebReaderOptions) -> Outcome {
+pub(crate) fn page_text(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    options: &WebReaderOptions,
+) -> Outcome {
     if !is_html(bytes, content_type) {
         return Err((
             SkipReason::NonHtmlPayload,

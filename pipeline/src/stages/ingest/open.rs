@@ -4,6 +4,7 @@ use std::path::Path;
 
 use crate::ingest::ReadItem;
 use crate::ingest::jsonl::JsonlReader;
+use crate::ingest::markup::{HtmlFileReader, TaggedRecordReader};
 use crate::ingest::parquet::ParquetReader;
 use crate::ingest::text::TextReader;
 use crate::ingest::warc::{WebReaderOptions, open_web_archive};
@@ -28,17 +29,39 @@ pub fn open_reader(
             Box::new(ParquetReader::open(file, source.fields.clone()).map_err(|e| e.to_string())?)
         }
         Format::Text => {
-            Box::new(TextReader::open(file, source.text_unit).map_err(|e| e.to_string())?)
+            let mut reader = TextReader::open(file, source.text_unit).map_err(|e| e.to_string())?;
+            if let Some(pattern) = &source.split_before {
+                let regex = regex::Regex::new(pattern).map_err(|e| e.to_string())?;
+                reader = reader.split_before(regex);
+            }
+            Box::new(reader)
         }
         Format::Warc => {
-            let options = WebReaderOptions {
-                max_record_bytes: config.max_record_bytes,
-                max_html_bytes: config.max_html_bytes,
-                extract: true,
-                extraction: config.html.options(),
-            };
-            Box::new(open_web_archive(file, &options).map_err(|e| e.to_string())?)
+            Box::new(open_web_archive(file, &web_options(config)).map_err(|e| e.to_string())?)
+        }
+        Format::Html => {
+            Box::new(HtmlFileReader::open(file, web_options(config)).map_err(|e| e.to_string())?)
+        }
+        Format::Sgml => {
+            let tags = source
+                .tags
+                .clone()
+                .ok_or_else(|| "format = \"sgml\" needs `tags`".to_owned())?;
+            Box::new(
+                TaggedRecordReader::open(file, tags, web_options(config))
+                    .map_err(|e| e.to_string())?,
+            )
         }
     };
     Ok(reader)
+}
+
+/// The HTML settings of web archive, HTML and SGML sources.
+fn web_options(config: &IngestConfig) -> WebReaderOptions {
+    WebReaderOptions {
+        max_record_bytes: config.max_record_bytes,
+        max_html_bytes: config.max_html_bytes,
+        extract: true,
+        extraction: config.html.options(),
+    }
 }

@@ -30,6 +30,10 @@ pub struct Manifest {
     pub eos_token: String,
     /// Ids are below this (added tokens included).
     pub vocab_size: usize,
+    /// The vocabulary `[tokenizer] vocab_size` asked for, when the run trained its
+    /// tokenizer (`vocab_size` is what training reached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_vocab_size: Option<usize>,
     pub tokenizer: TokenizerRef,
     pub seed: u64,
     /// Changes whenever the shards' configuration or input changes.
@@ -47,12 +51,15 @@ pub struct Manifest {
     pub dropped_tokens: u64,
     pub mix: ManifestMix,
     pub shards: Vec<ShardFile>,
+    /// The Megatron pair (`[shard] megatron = true`), with sizes and checksums.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub megatron: Vec<super::megatron::MegatronFile>,
 }
 
 /// The tokenizer the ids come from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenizerRef {
-    /// Relative to the shard directory.
+    /// Relative to the shard directory: `tokenizer.json`, a copy kept beside the shards.
     pub path: String,
     /// xxh3-64 of the file's bytes.
     pub xxh3: String,

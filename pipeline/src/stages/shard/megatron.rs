@@ -30,8 +30,9 @@ const INDEX_HEADER: &[u8; 9] = b"MMIDIDX\x00\x00";
 const DTYPE_INT32: u8 = 4;
 const DTYPE_UINT16: u8 = 8;
 
-/// Writes `megatron/data.bin` and `megatron/data.idx` from the shards of `manifest`.
-pub fn write(shards_dir: &Path, manifest: &Manifest) -> Result<()> {
+/// Writes `megatron/data.bin` and `megatron/data.idx` from the shards of `manifest`;
+/// returns their sizes and checksums for the manifest, so `curate verify` can check them.
+pub fn write(shards_dir: &Path, manifest: &Manifest) -> Result<Vec<MegatronFile>> {
     let dir = shards_dir.join(MEGATRON_DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let narrow = manifest.vocab_size < 65_500;
@@ -97,5 +98,90 @@ pub fn write(shards_dir: &Path, manifest: &Manifest) -> Result<()> {
     drop(idx);
     idx_file
         .commit()
-        .with_context(|| format!("cannot write {}", idx_path.display()))
+        .with_context(|| format!("cannot write {}", idx_path.display()))?;
+    ["data.bin", "data.idx"]
+        .iter()
+        .map(|name| {
+            let path = dir.join(name);
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            Ok(MegatronFile {
+                file: format!("{MEGATRON_DIR}/{name}"),
+                bytes: bytes.len() as u64,
+                xxh3: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)),
+            })
+        })
+        .collect()
+}
+
+/// A Megatron file as the manifest records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MegatronFile {
+    /// Relative to the shard directory (`megatron/data.bin`).
+    pub file: String,
+    pub bytes: u64,
+    /// xxh3-64 of the file's bytes, 16 hex digits.
+    pub xxh3: String,
+}
+
+/// Checks `data.idx` against the manifest: the header, one sequence of `seq_len` tokens
+/// per packed sequence, offsets that tile `data.bin`, whose size they give.
+pub fn check_index(shards_dir: &Path, manifest: &Manifest) -> Result<()> {
+    let dir = shards_dir.join(MEGATRON_DIR);
+    let idx = std::fs::read(dir.join("data.idx")).context("cannot read data.idx")?;
+    let bin_bytes = std::fs::metadata(dir.join("data.bin"))
+        .context("cannot read data.bin")?
+        .len();
+    let take = |at: usize, n: usize| -> Result<&[u8]> {
+        idx.get(at..at + n).context("data.idx is truncated")
+    };
+    anyhow::ensure!(
+        take(0, 9)? == INDEX_HEADER,
+        "data.idx has no MMIDIDX header"
+    );
+    let narrow = manifest.vocab_size < 65_500;
+    let dtype = take(17, 1)?[0];
+    anyhow::ensure!(
+        dtype == if narrow { DTYPE_UINT16 } else { DTYPE_INT32 },
+        "data.idx dtype {dtype} does not fit a vocabulary of {} ids",
+        manifest.vocab_size
+    );
+    let u64_at = |at: usize| -> Result<u64> {
+        Ok(u64::from_le_bytes(
+            take(at, 8)?.try_into().context("data.idx")?,
+        ))
+    };
+    let sequences = u64_at(18)?;
+    anyhow::ensure!(
+        sequences == manifest.sequences,
+        "data.idx holds {sequences} sequences, the manifest {}",
+        manifest.sequences
+    );
+    let item_bytes: u64 = if narrow { 2 } else { 4 };
+    let count = usize::try_from(sequences).context("too many sequences")?;
+    let lengths_at = 34;
+    let expected_len = lengths_at + count * 4 + count * 8 + (count + 1) * 8;
+    anyhow::ensure!(
+        idx.len() == expected_len,
+        "data.idx is {} bytes, its header says {expected_len}",
+        idx.len()
+    );
+    for i in 0..count {
+        let length = i32::from_le_bytes(
+            take(lengths_at + 4 * i, 4)?
+                .try_into()
+                .context("data.idx")?,
+        );
+        anyhow::ensure!(
+            usize::try_from(length).ok() == Some(manifest.seq_len),
+            "data.idx sequence {i} has {length} tokens, not {}",
+            manifest.seq_len
+        );
+    }
+    let expected_bin = sequences * manifest.seq_len as u64 * item_bytes;
+    anyhow::ensure!(
+        bin_bytes == expected_bin,
+        "data.bin is {bin_bytes} bytes, the index gives {expected_bin}"
+    );
+    Ok(())
 }

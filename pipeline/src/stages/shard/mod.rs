@@ -280,12 +280,13 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         eos_id,
         eos_token,
         vocab_size: tokenizer.vocab_size(),
+        requested_vocab_size: super::tokenizer::TokenizerRecord::read(
+            &job.run_dir.join(Stage::Tokenizer.dir_name()),
+        )
+        .and_then(|r| r.summary)
+        .and_then(|s| s.requested_vocab_size),
         tokenizer: TokenizerRef {
-            path: format!(
-                "../{}/{}",
-                Stage::Tokenizer.dir_name(),
-                super::tokenizer::TOKENIZER_FILE
-            ),
+            path: super::tokenizer::TOKENIZER_FILE.to_owned(),
             xxh3: format!("{:016x}", xxh3_64(&tokenizer_bytes)),
         },
         seed: job.seed,
@@ -307,10 +308,17 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
             by_source: by_source.clone(),
         },
         shards,
+        megatron: Vec::new(),
     };
+    let mut manifest = manifest;
     if section.megatron {
-        megatron::write(&stage_dir, &manifest)?;
+        manifest.megatron = megatron::write(&stage_dir, &manifest)?;
     }
+    // The shard directory carries its own tokenizer, so it can be copied and verified
+    // without the rest of the run.
+    let tokenizer_copy = stage_dir.join(super::tokenizer::TOKENIZER_FILE);
+    crate::run::atomic::write_atomic(&tokenizer_copy, &tokenizer_bytes)
+        .with_context(|| format!("cannot write {}", tokenizer_copy.display()))?;
     manifest.write(&stage_dir)?;
     std::fs::remove_dir_all(&work_dir)
         .with_context(|| format!("cannot remove {}", work_dir.display()))?;

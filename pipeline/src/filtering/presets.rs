@@ -1,0 +1,74 @@
+//! Built-in filter chains a profile can start from (`preset = "fineweb"`) or a source can
+//! name directly (`filters = "curated"`).
+
+/// A preset: its name, what it is for, and its filter tables as TOML.
+pub struct Preset {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub tables: &'static str,
+}
+
+/// Every preset.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "fineweb",
+        about: "datatrove's FineWeb chain for raw web text: English at 0.65, Gopher repetition \
+                and quality, C4 lines (terminal punctuation not required), FineWeb lines",
+        tables: r#"
+[language]
+languages = ["en"]
+min_score = 0.65
+
+[gopher_repetition]
+
+[gopher_quality]
+
+[c4]
+filter_no_terminal_punct = false
+
+[fineweb]
+"#,
+    },
+    Preset {
+        name: "curated",
+        about: "curated domain text (filings, transcripts, news): only what is broken is \
+                removed (encoded payloads, binary, mojibake); tables and numbers are kept",
+        tables: r#"
+[integrity]
+"#,
+    },
+    Preset {
+        name: "none",
+        about: "no filter at all: every document goes on to dedup",
+        tables: "",
+    },
+];
+
+/// The preset named `name`, if there is one.
+pub fn find(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
+}
+
+/// The names of every preset.
+pub fn names() -> Vec<&'static str> {
+    PRESETS.iter().map(|p| p.name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_parses_and_names_registered_filters() {
+        for preset in PRESETS {
+            let tables: toml::Table = toml::from_str(preset.tables).expect(preset.name);
+            for name in tables.keys() {
+                assert!(
+                    curate_filters::registry::find(name).is_some(),
+                    "{}: {name}",
+                    preset.name
+                );
+            }
+        }
+    }
+}

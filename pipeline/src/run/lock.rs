@@ -1,0 +1,112 @@
+//! One `curate run` per run directory: an exclusive lock on `<run>/.lock`, held for the
+//! whole run and released when the process ends (even by a crash: the operating system
+//! drops the lock with the file descriptor). A second run on the same directory fails at
+//! once and says who holds it, instead of deleting the first run's temporary files.
+//!
+//! The cluster path, where many processes write one run directory, does not take this lock:
+//! there each partition has its own completion marker.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// The lock file's name in the run directory.
+pub const LOCK_FILE: &str = ".lock";
+
+/// A held lock; dropping it releases the lock.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl RunLock {
+    /// Takes the lock of `run_dir`, or fails naming the process that holds it.
+    pub fn acquire(run_dir: &Path) -> Result<RunLock> {
+        let path = run_dir.join(LOCK_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                bail!(
+                    "the run directory {} is in use by another curate run ({}); wait for it \
+                     to finish or stop it",
+                    run_dir.display(),
+                    if holder.is_empty() {
+                        "holder unknown"
+                    } else {
+                        holder
+                    }
+                );
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+            }
+        }
+        let holder = format!(
+            "pid {} on {} since {}",
+            std::process::id(),
+            host_name(),
+            unix_seconds()
+        );
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(holder.as_bytes())?;
+        file.flush()?;
+        Ok(RunLock { _file: file, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "an unknown host".to_owned())
+}
+
+fn unix_seconds() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| format!("unix time {}", d.as_secs()))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_fails_naming_the_holder_and_the_first_releases_on_drop() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let first = RunLock::acquire(dir.path()).expect("first lock");
+        let second = RunLock::acquire(dir.path()).expect_err("second lock must fail");
+        let message = format!("{second:#}");
+        assert!(
+            message.contains("in use by another curate run"),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("pid {}", std::process::id())),
+            "{message}"
+        );
+        drop(first);
+        RunLock::acquire(dir.path()).expect("lock after release");
+    }
+}
