@@ -14,6 +14,7 @@ mod apportion;
 mod bpe;
 pub mod budget;
 mod error;
+mod fast;
 pub mod format;
 pub mod mix;
 pub mod sample;

@@ -1,0 +1,276 @@
+//! Byte-pair merging of one pre-tokenized piece, with the merge rules of HF's BPE model.
+//!
+//! HF merges the adjacent pair with the lowest rank in the merge list, leftmost first on
+//! ties, until no adjacent pair has a rule; the rule of a pair gives the merged id. That is
+//! what [`Bpe::encode`] does, directly on bytes: the byte-level alphabet maps each byte to
+//! one vocabulary symbol, so a piece never needs its `Ġ`-style string. Short pieces use a
+//! linear scan (faster than a heap below a few dozen symbols, as in tiktoken); long ones a
+//! heap with a linked list, as HF does, so a megabyte without a split point stays
+//! `O(n log n)`.
+//!
+//! Most pieces of real text are one token, so pieces whose merge ends in a single token are
+//! looked up whole before any merging (the table is built from the vocabulary at load time
+//! by merging every token, so it never disagrees with the rules).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rustc_hash::FxHashMap;
+
+/// Where ids go: a vector of ids, or a counter that keeps only their number.
+pub(crate) trait Sink {
+    /// One id.
+    fn push(&mut self, id: u32);
+}
+
+impl Sink for Vec<u32> {
+    #[inline]
+    fn push(&mut self, id: u32) {
+        Vec::push(self, id);
+    }
+}
+
+/// Counts ids without storing them.
+#[derive(Debug, Default)]
+pub(crate) struct Count(pub(crate) usize);
+
+impl Sink for Count {
+    #[inline]
+    fn push(&mut self, _id: u32) {
+        self.0 += 1;
+    }
+}
+
+/// Pieces longer than this many bytes are merged with the heap.
+const LINEAR_MAX: usize = 96;
+
+/// Packs a merge rule as `rank << 32 | new_id`, so comparing packed values compares ranks
+/// (ranks are unique).
+#[inline]
+fn pack(rank: u32, id: u32) -> u64 {
+    (u64::from(rank) << 32) | u64::from(id)
+}
+
+/// The merge rules and lookup tables of one vocabulary.
+#[derive(Debug)]
+pub(crate) struct Bpe {
+    /// Id of the symbol of each byte.
+    byte_ids: [u32; 256],
+    /// `(left << 32 | right)` to packed `(rank, new_id)`.
+    merges: FxHashMap<u64, u64>,
+    /// Pieces (as bytes) whose encoding is a single token. With `ignore_merges`, every
+    /// vocabulary entry, which HF then looks up before merging.
+    whole: FxHashMap<Box<[u8]>, u32>,
+}
+
+/// Scratch space reused across pieces.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    ids: Vec<u32>,
+    ranks: Vec<u64>,
+    next: Vec<usize>,
+    prev: Vec<usize>,
+    heap: BinaryHeap<Reverse<(u64, usize)>>,
+}
+
+impl Bpe {
+    /// Builds the tables. `vocab` holds the byte strings of the vocabulary entries that are
+    /// made of byte-level symbols; `merges` the rules as `(left, right, new)` ids in rank
+    /// order (a later rule for the same pair replaces an earlier one, as in HF).
+    pub(crate) fn new(
+        byte_ids: [u32; 256],
+        vocab: &[(Vec<u8>, u32)],
+        merges: &[(u32, u32, u32)],
+        ignore_merges: bool,
+    ) -> Self {
+        let mut map = FxHashMap::default();
+        map.reserve(merges.len());
+        for (rank, &(a, b, id)) in merges.iter().enumerate() {
+            map.insert((u64::from(a) << 32) | u64::from(b), pack(rank as u32, id));
+        }
+        let mut bpe = Self {
+            byte_ids,
+            merges: map,
+            whole: FxHashMap::default(),
+        };
+        let mut whole = FxHashMap::default();
+        let mut scratch = Scratch::default();
+        let mut ids = Vec::new();
+        for (bytes, id) in vocab {
+            if !ignore_merges {
+                ids.clear();
+                bpe.merge(bytes, &mut scratch, &mut ids);
+                if ids.as_slice() != [*id] {
+                    continue;
+                }
+            }
+            whole.insert(bytes.clone().into_boxed_slice(), *id);
+        }
+        bpe.whole = whole;
+        bpe
+    }
+
+    /// Rule for the pair `(a, b)`, packed, or `u64::MAX`.
+    #[inline]
+    fn rule(&self, a: u32, b: u32) -> u64 {
+        self.merges
+            .get(&((u64::from(a) << 32) | u64::from(b)))
+            .copied()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Emits the ids of one piece.
+    #[inline]
+    pub(crate) fn encode(&self, piece: &[u8], scratch: &mut Scratch, out: &mut impl Sink) {
+        if let [b] = piece {
+            out.push(self.byte_ids[*b as usize]);
+        } else if let Some(&id) = self.whole.get(piece) {
+            out.push(id);
+        } else {
+            self.merge(piece, scratch, out);
+        }
+    }
+
+    fn merge(&self, piece: &[u8], scratch: &mut Scratch, out: &mut impl Sink) {
+        if piece.len() <= LINEAR_MAX {
+            self.merge_linear(piece, scratch, out);
+        } else {
+            self.merge_heap(piece, scratch, out);
+        }
+    }
+
+    fn merge_linear(&self, piece: &[u8], scratch: &mut Scratch, out: &mut impl Sink) {
+        let ids = &mut scratch.ids;
+        let ranks = &mut scratch.ranks;
+        ids.clear();
+        ids.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));
+        ranks.clear();
+        ranks.extend(ids.windows(2).map(|w| self.rule(w[0], w[1])));
+        loop {
+            let mut best = u64::MAX;
+            let mut at = 0;
+            for (i, &r) in ranks.iter().enumerate() {
+                if r < best {
+                    best = r;
+                    at = i;
+                }
+            }
+            if best == u64::MAX {
+                break;
+            }
+            ids[at] = best as u32;
+            ids.remove(at + 1);
+            ranks.remove(at);
+            if at + 1 < ids.len() {
+                ranks[at] = self.rule(ids[at], ids[at + 1]);
+            }
+            if at > 0 {
+                ranks[at - 1] = self.rule(ids[at - 1], ids[at]);
+            }
+        }
+        for &id in ids.iter() {
+            out.push(id);
+        }
+    }
+
+    /// HF's algorithm: a heap of `(rule, position)`, stale entries skipped.
+    fn merge_heap(&self, piece: &[u8], scratch: &mut Scratch, out: &mut impl Sink) {
+        const NONE: usize = usize::MAX;
+        let n = piece.len();
+        let Scratch {
+            ids,
+            next,
+            prev,
+            heap,
+            ..
+        } = scratch;
+        ids.clear();
+        ids.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));
+        next.clear();
+        next.extend((1..=n).map(|i| if i < n { i } else { NONE }));
+        prev.clear();
+        prev.extend((0..n).map(|i| if i > 0 { i - 1 } else { NONE }));
+        heap.clear();
+        for i in 0..n - 1 {
+            let r = self.rule(ids[i], ids[i + 1]);
+            if r != u64::MAX {
+                heap.push(Reverse((r, i)));
+            }
+        }
+        // `removed[i]` is marked by `ids[i] == u32::MAX`.
+        while let Some(Reverse((r, i))) = heap.pop() {
+            if ids[i] == u32::MAX || next[i] == NONE {
+                continue;
+            }
+            let j = next[i];
+            if self.rule(ids[i], ids[j]) != r {
+                continue;
+            }
+            ids[i] = r as u32;
+            ids[j] = u32::MAX;
+            next[i] = next[j];
+            if next[j] != NONE {
+                prev[next[j]] = i;
+            }
+            if prev[i] != NONE {
+                let p = prev[i];
+                let r = self.rule(ids[p], ids[i]);
+                if r != u64::MAX {
+                    heap.push(Reverse((r, p)));
+                }
+            }
+            if next[i] != NONE {
+                let r = self.rule(ids[i], ids[next[i]]);
+                if r != u64::MAX {
+                    heap.push(Reverse((r, i)));
+                }
+            }
+        }
+        let mut i = 0;
+        while i != NONE {
+            out.push(ids[i]);
+            i = next[i];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A toy vocabulary: bytes are their own ids; rules a+b=256 (rank 0), b+c=257 (rank 1),
+    /// 256+c=258 (rank 2), a+257=259 (rank 3).
+    fn toy() -> Bpe {
+        let mut byte_ids = [0u32; 256];
+        for (i, id) in byte_ids.iter_mut().enumerate() {
+            *id = i as u32;
+        }
+        let (a, b, c) = (u32::from(b'a'), u32::from(b'b'), u32::from(b'c'));
+        let merges = [(a, b, 256), (b, c, 257), (256, c, 258), (a, 257, 259)];
+        let vocab = vec![
+            (b"ab".to_vec(), 256),
+            (b"bc".to_vec(), 257),
+            (b"abc".to_vec(), 258),
+        ];
+        Bpe::new(byte_ids, &vocab, &merges, false)
+    }
+
+    #[test]
+    fn linear_and_heap_agree() {
+        let bpe = toy();
+        let mut s = Scratch::default();
+        for text in ["abc", "bcabcab", "aabbcc", "abcabcabcbcbcaaab"] {
+            let long = text.repeat(40);
+            let (mut lin, mut heap) = (Vec::new(), Vec::new());
+            bpe.merge_linear(long.as_bytes(), &mut s, &mut lin);
+            bpe.merge_heap(long.as_bytes(), &mut s, &mut heap);
+            assert_eq!(lin, heap, "{text}");
+        }
+        let mut ids = Vec::new();
+        bpe.encode(b"abc", &mut s, &mut ids);
+        assert_eq!(ids, [258]);
+        ids.clear();
+        bpe.encode(b"bcab", &mut s, &mut ids);
+        assert_eq!(ids, [257, 256]);
+    }
+}
