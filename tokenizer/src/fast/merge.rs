@@ -10,7 +10,8 @@
 //!
 //! Most pieces of real text are one token, so pieces whose merge ends in a single token are
 //! looked up whole before any merging (the table is built from the vocabulary at load time
-//! by merging every token, so it never disagrees with the rules).
+//! by merging every token, so it never disagrees with the rules); the other short pieces
+//! are cached per thread once merged.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -21,12 +22,18 @@ use rustc_hash::FxHashMap;
 pub(crate) trait Sink {
     /// One id.
     fn push(&mut self, id: u32);
+    /// Several ids.
+    fn push_all(&mut self, ids: &[u32]);
 }
 
 impl Sink for Vec<u32> {
     #[inline]
     fn push(&mut self, id: u32) {
         Vec::push(self, id);
+    }
+    #[inline]
+    fn push_all(&mut self, ids: &[u32]) {
+        self.extend_from_slice(ids);
     }
 }
 
@@ -39,7 +46,31 @@ impl Sink for Count {
     fn push(&mut self, _id: u32) {
         self.0 += 1;
     }
+    #[inline]
+    fn push_all(&mut self, ids: &[u32]) {
+        self.0 += ids.len();
+    }
 }
+
+/// A piece of at most [`SHORT`] bytes as one integer (bytes, zero padding, length in the
+/// last byte): hashing and comparing it costs a few instructions, where a byte-slice key
+/// costs a `memcmp` call. Nearly all pieces of real text are this short.
+#[inline]
+fn short_key(piece: &[u8]) -> Option<u128> {
+    if piece.len() > SHORT {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[..piece.len()].copy_from_slice(piece);
+    buf[15] = piece.len() as u8;
+    Some(u128::from_le_bytes(buf))
+}
+
+/// Longest piece with a [`short_key`].
+const SHORT: usize = 15;
+
+/// Entries kept in a [`Scratch`]'s cache before it is emptied.
+const CACHE_ENTRIES: usize = 1 << 16;
 
 /// Pieces longer than this many bytes are merged with the heap.
 const LINEAR_MAX: usize = 96;
@@ -58,19 +89,32 @@ pub(crate) struct Bpe {
     byte_ids: [u32; 256],
     /// `(left << 32 | right)` to packed `(rank, new_id)`.
     merges: FxHashMap<u64, u64>,
-    /// Pieces (as bytes) whose encoding is a single token. With `ignore_merges`, every
-    /// vocabulary entry, which HF then looks up before merging.
-    whole: FxHashMap<Box<[u8]>, u32>,
+    /// Pieces whose encoding is a single token, by [`short_key`]. With `ignore_merges`,
+    /// every vocabulary entry, which HF then looks up before merging.
+    whole_short: FxHashMap<u128, u32>,
+    /// The same for longer pieces.
+    whole_long: FxHashMap<Box<[u8]>, u32>,
 }
 
-/// Scratch space reused across pieces.
+/// Working space of one merge.
 #[derive(Debug, Default)]
-pub(crate) struct Scratch {
+struct Work {
     ids: Vec<u32>,
     ranks: Vec<u64>,
     next: Vec<usize>,
     prev: Vec<usize>,
     heap: BinaryHeap<Reverse<(u64, usize)>>,
+}
+
+/// Scratch space reused across pieces, with a cache of the short pieces that merge to
+/// several tokens (a word's ids are computed once per thread, not at every occurrence).
+/// A cache belongs to one [`Bpe`]; the caller keeps them together.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    work: Work,
+    /// `short_key` to `offset << 16 | len` in `arena`.
+    cache: FxHashMap<u128, u64>,
+    arena: Vec<u32>,
 }
 
 impl Bpe {
@@ -91,22 +135,27 @@ impl Bpe {
         let mut bpe = Self {
             byte_ids,
             merges: map,
-            whole: FxHashMap::default(),
+            whole_short: FxHashMap::default(),
+            whole_long: FxHashMap::default(),
         };
-        let mut whole = FxHashMap::default();
-        let mut scratch = Scratch::default();
+        let (mut short, mut long) = (FxHashMap::default(), FxHashMap::default());
+        let mut work = Work::default();
         let mut ids = Vec::new();
         for (bytes, id) in vocab {
             if !ignore_merges {
                 ids.clear();
-                bpe.merge(bytes, &mut scratch, &mut ids);
+                bpe.merge(bytes, &mut work, &mut ids);
                 if ids.as_slice() != [*id] {
                     continue;
                 }
             }
-            whole.insert(bytes.clone().into_boxed_slice(), *id);
+            match short_key(bytes) {
+                Some(key) => short.insert(key, *id),
+                None => long.insert(bytes.clone().into_boxed_slice(), *id),
+            };
         }
-        bpe.whole = whole;
+        bpe.whole_short = short;
+        bpe.whole_long = long;
         bpe
     }
 
@@ -124,24 +173,48 @@ impl Bpe {
     pub(crate) fn encode(&self, piece: &[u8], scratch: &mut Scratch, out: &mut impl Sink) {
         if let [b] = piece {
             out.push(self.byte_ids[*b as usize]);
-        } else if let Some(&id) = self.whole.get(piece) {
+            return;
+        }
+        let Some(key) = short_key(piece) else {
+            match self.whole_long.get(piece) {
+                Some(&id) => out.push(id),
+                None => self.merge(piece, &mut scratch.work, out),
+            }
+            return;
+        };
+        if let Some(&id) = self.whole_short.get(&key) {
             out.push(id);
-        } else {
-            self.merge(piece, scratch, out);
+            return;
         }
+        let Scratch { work, cache, arena } = scratch;
+        let (start, len) = match cache.get(&key) {
+            Some(&v) => ((v >> 16) as usize, (v & 0xffff) as usize),
+            None => {
+                if cache.len() >= CACHE_ENTRIES {
+                    cache.clear();
+                    arena.clear();
+                }
+                let start = arena.len();
+                self.merge(piece, work, arena);
+                let len = arena.len() - start;
+                cache.insert(key, ((start as u64) << 16) | len as u64);
+                (start, len)
+            }
+        };
+        out.push_all(&arena[start..start + len]);
     }
 
-    fn merge(&self, piece: &[u8], scratch: &mut Scratch, out: &mut impl Sink) {
+    fn merge(&self, piece: &[u8], work: &mut Work, out: &mut impl Sink) {
         if piece.len() <= LINEAR_MAX {
-            self.merge_linear(piece, scratch, out);
+            self.merge_linear(piece, work, out);
         } else {
-            self.merge_heap(piece, scratch, out);
+            self.merge_heap(piece, work, out);
         }
     }
 
-    fn merge_linear(&self, piece: &[u8], scratch: &mut Scratch, out: &mut impl Sink) {
-        let ids = &mut scratch.ids;
-        let ranks = &mut scratch.ranks;
+    fn merge_linear(&self, piece: &[u8], work: &mut Work, out: &mut impl Sink) {
+        let ids = &mut work.ids;
+        let ranks = &mut work.ranks;
         ids.clear();
         ids.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));
         ranks.clear();
@@ -168,22 +241,20 @@ impl Bpe {
                 ranks[at - 1] = self.rule(ids[at - 1], ids[at]);
             }
         }
-        for &id in ids.iter() {
-            out.push(id);
-        }
+        out.push_all(ids);
     }
 
     /// HF's algorithm: a heap of `(rule, position)`, stale entries skipped.
-    fn merge_heap(&self, piece: &[u8], scratch: &mut Scratch, out: &mut impl Sink) {
+    fn merge_heap(&self, piece: &[u8], work: &mut Work, out: &mut impl Sink) {
         const NONE: usize = usize::MAX;
         let n = piece.len();
-        let Scratch {
+        let Work {
             ids,
             next,
             prev,
             heap,
             ..
-        } = scratch;
+        } = work;
         ids.clear();
         ids.extend(piece.iter().map(|&b| self.byte_ids[b as usize]));
         next.clear();
@@ -258,14 +329,15 @@ mod tests {
     #[test]
     fn linear_and_heap_agree() {
         let bpe = toy();
-        let mut s = Scratch::default();
+        let mut w = Work::default();
         for text in ["abc", "bcabcab", "aabbcc", "abcabcabcbcbcaaab"] {
             let long = text.repeat(40);
             let (mut lin, mut heap) = (Vec::new(), Vec::new());
-            bpe.merge_linear(long.as_bytes(), &mut s, &mut lin);
-            bpe.merge_heap(long.as_bytes(), &mut s, &mut heap);
+            bpe.merge_linear(long.as_bytes(), &mut w, &mut lin);
+            bpe.merge_heap(long.as_bytes(), &mut w, &mut heap);
             assert_eq!(lin, heap, "{text}");
         }
+        let mut s = Scratch::default();
         let mut ids = Vec::new();
         bpe.encode(b"abc", &mut s, &mut ids);
         assert_eq!(ids, [258]);

@@ -21,7 +21,9 @@ mod classify;
 mod merge;
 mod pretokenize;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
 use tokenizers::{Model, NormalizedString, Normalizer, Tokenizer};
@@ -41,6 +43,15 @@ pub(crate) struct FastEncoder {
     added: AddedTokens,
     /// The tokenizer normalizes with NFC.
     nfc: bool,
+    /// Distinguishes encoders, so that a thread's cached pieces are only reused by the
+    /// encoder that computed them.
+    serial: u64,
+}
+
+thread_local! {
+    /// The scratch space and piece cache of this thread, and the `serial` of the encoder
+    /// they belong to.
+    static SCRATCH: RefCell<(u64, Scratch)> = RefCell::new((0, Scratch::default()));
 }
 
 /// GPT-2's byte-to-symbol map: printable Latin-1 bytes stand for themselves, the others
@@ -241,6 +252,10 @@ impl FastEncoder {
             bpe,
             added: AddedTokens::new(raw, normalized)?,
             nfc,
+            serial: {
+                static NEXT: AtomicU64 = AtomicU64::new(1);
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            },
         })
     }
 
@@ -250,12 +265,23 @@ impl FastEncoder {
         if self.nfc && !is_nfc(text) {
             return false;
         }
-        let mut scratch = Scratch::default();
-        self.added.split(text, specials_as_text, |seg| match seg {
-            Segment::Token(id) => out.push(id),
-            Segment::Text(t) => self
-                .pattern
-                .split(t, |piece| self.bpe.encode(piece, &mut scratch, out)),
+        let mut run = |scratch: &mut Scratch| {
+            self.added.split(text, specials_as_text, |seg| match seg {
+                Segment::Token(id) => out.push(id),
+                Segment::Text(t) => self
+                    .pattern
+                    .split(t, |piece| self.bpe.encode(piece, scratch, out)),
+            })
+        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut mine) => {
+                if mine.0 != self.serial {
+                    *mine = (self.serial, Scratch::default());
+                }
+                run(&mut mine.1);
+            }
+            // Only reachable if a sink re-entered the encoder; use a fresh space.
+            Err(_) => run(&mut Scratch::default()),
         });
         true
     }
