@@ -52,18 +52,59 @@ impl Sink for Count {
     }
 }
 
-/// A piece of at most [`SHORT`] bytes as one integer (bytes, zero padding, length in the
-/// last byte): hashing and comparing it costs a few instructions, where a byte-slice key
-/// costs a `memcmp` call. Nearly all pieces of real text are this short.
 #[inline]
-fn short_key(piece: &[u8]) -> Option<u128> {
-    if piece.len() > SHORT {
-        return None;
+fn read2(s: &[u8], at: usize) -> u64 {
+    u64::from(u16::from_le_bytes([s[at], s[at + 1]]))
+}
+
+#[inline]
+fn read4(s: &[u8], at: usize) -> u64 {
+    u64::from(u32::from_le_bytes([s[at], s[at + 1], s[at + 2], s[at + 3]]))
+}
+
+#[inline]
+fn read8(s: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&s[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// A piece of 1 to 7 bytes as one integer: the bytes, zero padding, the length in the top
+/// byte. Built from two overlapping loads (no byte copy, which would stall the load that
+/// reads the key back); hashing and comparing it costs a few instructions where a
+/// byte-slice key costs a `memcmp` call, and the table of such keys is half the size.
+#[inline]
+fn key7(p: &[u8]) -> u64 {
+    let n = p.len();
+    let v = match n {
+        0 => 0,
+        1 => u64::from(p[0]),
+        2 | 3 => read2(p, 0) | ((read2(p, n - 2) >> (8 * (4 - n))) << 16),
+        _ => read4(p, 0) | ((read4(p, n - 4) >> (8 * (8 - n))) << 32),
+    };
+    v | ((n as u64) << 56)
+}
+
+/// The same for 8 to 15 bytes.
+#[inline]
+fn key15(p: &[u8]) -> u128 {
+    let n = p.len();
+    let tail = if n == 8 {
+        0
+    } else {
+        read8(p, n - 8) >> (8 * (16 - n))
+    };
+    u128::from(read8(p, 0)) | (u128::from(tail | ((n as u64) << 56)) << 64)
+}
+
+/// [`key7`] or [`key15`] as one cache key (lengths differ in the top byte of each).
+#[inline]
+fn short_key(p: &[u8]) -> Option<u128> {
+    match p.len() {
+        0..=7 => Some(u128::from(key7(p))),
+        8..=SHORT => Some(key15(p)),
+        _ => None,
     }
-    let mut buf = [0u8; 16];
-    buf[..piece.len()].copy_from_slice(piece);
-    buf[15] = piece.len() as u8;
-    Some(u128::from_le_bytes(buf))
 }
 
 /// Longest piece with a [`short_key`].
@@ -89,9 +130,11 @@ pub(crate) struct Bpe {
     byte_ids: [u32; 256],
     /// `(left << 32 | right)` to packed `(rank, new_id)`.
     merges: FxHashMap<u64, u64>,
-    /// Pieces whose encoding is a single token, by [`short_key`]. With `ignore_merges`,
-    /// every vocabulary entry, which HF then looks up before merging.
-    whole_short: FxHashMap<u128, u32>,
+    /// Pieces of up to 7 bytes whose encoding is a single token, by [`key7`]. With
+    /// `ignore_merges`, every vocabulary entry, which HF then looks up before merging.
+    whole7: FxHashMap<u64, u32>,
+    /// The same for 8 to 15 bytes, by [`key15`].
+    whole15: FxHashMap<u128, u32>,
     /// The same for longer pieces.
     whole_long: FxHashMap<Box<[u8]>, u32>,
 }
@@ -135,10 +178,15 @@ impl Bpe {
         let mut bpe = Self {
             byte_ids,
             merges: map,
-            whole_short: FxHashMap::default(),
+            whole7: FxHashMap::default(),
+            whole15: FxHashMap::default(),
             whole_long: FxHashMap::default(),
         };
-        let (mut short, mut long) = (FxHashMap::default(), FxHashMap::default());
+        let (mut w7, mut w15, mut long) = (
+            FxHashMap::default(),
+            FxHashMap::default(),
+            FxHashMap::default(),
+        );
         let mut work = Work::default();
         let mut ids = Vec::new();
         for (bytes, id) in vocab {
@@ -149,12 +197,14 @@ impl Bpe {
                     continue;
                 }
             }
-            match short_key(bytes) {
-                Some(key) => short.insert(key, *id),
-                None => long.insert(bytes.clone().into_boxed_slice(), *id),
+            match bytes.len() {
+                0..=7 => w7.insert(key7(bytes), *id),
+                8..=SHORT => w15.insert(key15(bytes), *id),
+                _ => long.insert(bytes.clone().into_boxed_slice(), *id),
             };
         }
-        bpe.whole_short = short;
+        bpe.whole7 = w7;
+        bpe.whole15 = w15;
         bpe.whole_long = long;
         bpe
     }
@@ -175,17 +225,19 @@ impl Bpe {
             out.push(self.byte_ids[*b as usize]);
             return;
         }
-        let Some(key) = short_key(piece) else {
-            match self.whole_long.get(piece) {
-                Some(&id) => out.push(id),
-                None => self.merge(piece, &mut scratch.work, out),
-            }
-            return;
+        let whole = match piece.len() {
+            0..=7 => self.whole7.get(&key7(piece)),
+            8..=SHORT => self.whole15.get(&key15(piece)),
+            _ => self.whole_long.get(piece),
         };
-        if let Some(&id) = self.whole_short.get(&key) {
+        if let Some(&id) = whole {
             out.push(id);
             return;
         }
+        let Some(key) = short_key(piece) else {
+            self.merge(piece, &mut scratch.work, out);
+            return;
+        };
         let Scratch { work, cache, arena } = scratch;
         let (start, len) = match cache.get(&key) {
             Some(&v) => ((v >> 16) as usize, (v & 0xffff) as usize),
@@ -344,5 +396,43 @@ mod tests {
         ids.clear();
         bpe.encode(b"bcab", &mut s, &mut ids);
         assert_eq!(ids, [257, 256]);
+    }
+
+    /// Inverse of [`short_key`]: the key holds the bytes in order and the length, so two
+    /// pieces never share a key.
+    fn unkey(key: u128) -> Vec<u8> {
+        let (lo, hi) = (key as u64, (key >> 64) as u64);
+        if hi == 0 {
+            let n = (lo >> 56) as usize;
+            return lo.to_le_bytes()[..n].to_vec();
+        }
+        let n = (hi >> 56) as usize;
+        let mut v = lo.to_le_bytes().to_vec();
+        v.extend_from_slice(&hi.to_le_bytes()[..n - 8]);
+        v
+    }
+
+    #[test]
+    fn short_keys_hold_the_piece() {
+        let mut x = 0x1234_5678_9abc_def1u64;
+        for n in 1..=SHORT {
+            for round in 0..2_000 {
+                let p: Vec<u8> = (0..n)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        // Small alphabets too, where overlapping loads could alias.
+                        if round % 2 == 0 {
+                            x as u8
+                        } else {
+                            (x % 3) as u8
+                        }
+                    })
+                    .collect();
+                assert_eq!(unkey(short_key(&p).unwrap()), p);
+            }
+        }
+        assert!(short_key(&[0; SHORT + 1]).is_none());
     }
 }
