@@ -11,6 +11,7 @@
 //! for tokenizers that use them.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use memchr::memmem;
 
 /// A piece of text between added tokens, or an added token's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,51 +34,89 @@ struct Matcher {
     starts: Starts,
 }
 
-/// The byte pairs that begin a pattern (and the bytes that are a whole pattern).
+/// Most tokenizers' added tokens begin with one of a few byte pairs (`<|`, two spaces);
+/// up to this many are searched for with SIMD substring search, more with a table.
+const FEW_STARTS: usize = 8;
+
+/// The byte pairs that begin a pattern (a pattern of one byte begins with that byte).
 #[derive(Debug)]
-struct Starts {
-    pairs: Vec<u64>,
-    single: [bool; 256],
+enum Starts {
+    /// One substring finder per distinct start.
+    Few(Vec<memmem::Finder<'static>>),
+    /// A bit per byte pair, and the bytes that are a whole pattern.
+    Table(Box<[u64; 1024]>, [bool; 256]),
 }
+
+/// Where each of [`Starts::Few`]'s finders next matches, plus one (0: not searched yet,
+/// `usize::MAX`: no further match).
+type Next = [usize; FEW_STARTS];
 
 impl Starts {
     fn new<'a>(patterns: impl Iterator<Item = &'a [u8]>) -> Self {
-        let mut starts = Self {
-            pairs: vec![0; 1024],
-            single: [false; 256],
+        let mut starts: Vec<&[u8]> = patterns.map(|p| &p[..p.len().min(2)]).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        // A one-byte start covers the pairs that begin with it.
+        let singles: Vec<&[u8]> = starts.iter().copied().filter(|s| s.len() == 1).collect();
+        starts.retain(|s| s.len() == 1 || !singles.contains(&&s[..1]));
+        if starts.len() <= FEW_STARTS {
+            return Starts::Few(
+                starts
+                    .iter()
+                    .map(|s| memmem::Finder::new(s).into_owned())
+                    .collect(),
+            );
+        }
+        let mut pairs = Box::new([0u64; 1024]);
+        let mut single = [false; 256];
+        let mut set = |a: u8, b: u8| {
+            let k = (usize::from(a) << 8) | usize::from(b);
+            pairs[k >> 6] |= 1 << (k & 63);
         };
-        for p in patterns {
-            match p {
-                [] => {}
-                [b] => {
-                    starts.single[*b as usize] = true;
-                    for second in 0..256 {
-                        starts.set(*b, second as u8);
+        for s in starts {
+            match s {
+                [a, b] => set(*a, *b),
+                [a] => {
+                    single[*a as usize] = true;
+                    for b in 0..=255 {
+                        set(*a, b);
                     }
                 }
-                [a, b, ..] => starts.set(*a, *b),
+                _ => {}
             }
         }
-        starts
-    }
-
-    fn set(&mut self, a: u8, b: u8) {
-        let k = (usize::from(a) << 8) | usize::from(b);
-        self.pairs[k >> 6] |= 1 << (k & 63);
+        Starts::Table(pairs, single)
     }
 
     /// First position at or after `from` where a pattern could start.
     #[inline]
-    fn next(&self, s: &[u8], from: usize) -> Option<usize> {
-        let mut i = from;
-        while i + 1 < s.len() {
-            let k = (usize::from(s[i]) << 8) | usize::from(s[i + 1]);
-            if self.pairs[k >> 6] & (1 << (k & 63)) != 0 {
-                return Some(i);
+    fn next(&self, s: &[u8], from: usize, next: &mut Next) -> Option<usize> {
+        match self {
+            Starts::Few(finders) => {
+                let mut best = usize::MAX;
+                for (f, slot) in finders.iter().zip(next.iter_mut()) {
+                    if *slot != usize::MAX && *slot <= from {
+                        *slot = match f.find(&s[from..]) {
+                            Some(p) => from + p + 1,
+                            None => usize::MAX,
+                        };
+                    }
+                    best = best.min(*slot);
+                }
+                (best != usize::MAX).then(|| best - 1)
             }
-            i += 1;
+            Starts::Table(pairs, single) => {
+                let mut i = from;
+                while i + 1 < s.len() {
+                    let k = (usize::from(s[i]) << 8) | usize::from(s[i + 1]);
+                    if pairs[k >> 6] & (1 << (k & 63)) != 0 {
+                        return Some(i);
+                    }
+                    i += 1;
+                }
+                (i + 1 == s.len() && single[s[i] as usize]).then_some(i)
+            }
         }
-        (i + 1 == s.len() && self.single[s[i] as usize]).then_some(i)
     }
 }
 
@@ -103,9 +142,10 @@ impl Matcher {
     fn split<'a>(&self, text: &'a str, specials_as_text: bool, mut f: impl FnMut(Segment<'a>)) {
         let mut at = 0;
         let mut from = 0;
+        let mut next = [0; FEW_STARTS];
         // What `find_iter` does (each search resumes at the previous match's end), with the
         // search started at the first possible match position.
-        while let Some(candidate) = self.starts.next(text.as_bytes(), from) {
+        while let Some(candidate) = self.starts.next(text.as_bytes(), from, &mut next) {
             let input = Input::new(text).span(candidate..text.len());
             let Some(m) = self.automaton.find(input) else {
                 break;
