@@ -37,9 +37,11 @@ fn tokenizer_jsons() -> &'static [(&'static str, Vec<u8>)] {
         // vocabulary are taken as they are.
         let mut doc: serde_json::Value = serde_json::from_slice(&llama3).unwrap();
         doc["model"]["ignore_merges"] = true.into();
+        let gpt2 = train(None, false);
         vec![
             ("neox", neox_json()),
-            ("trained_gpt2", train(None, false)),
+            ("trained_gpt2_many_added", with_many_added_tokens(&gpt2)),
+            ("trained_gpt2", gpt2),
             ("trained_gpt2_split_nfc", train(Some(GPT2_PATTERN), true)),
             ("trained_cl100k", llama3),
             (
@@ -48,6 +50,25 @@ fn tokenizer_jsons() -> &'static [(&'static str, Vec<u8>)] {
             ),
         ]
     })
+}
+
+/// `json` with a dozen more added tokens that occur inside ordinary text (more distinct
+/// first bytes than the fast path searches for one by one), some matched on the normalized
+/// text, some special, one a single character.
+fn with_many_added_tokens(json: &[u8]) -> Vec<u8> {
+    let mut doc: serde_json::Value = serde_json::from_slice(json).unwrap();
+    let next = doc["model"]["vocab"].as_object().unwrap().len() + 10;
+    let added = doc["added_tokens"].as_array_mut().unwrap();
+    let contents = [
+        "the", " and", "ing", "🙂", "\n\n", "x", "'s", "[CLS]", "12", "é", "  ", "<|", "Ġ",
+    ];
+    for (i, content) in contents.iter().enumerate() {
+        added.push(serde_json::json!({
+            "id": next + i, "content": content, "single_word": false, "lstrip": false,
+            "rstrip": false, "normalized": i % 2 == 0, "special": i % 3 == 0,
+        }));
+    }
+    serde_json::to_vec(&doc).unwrap()
 }
 
 /// The fast tokenizer and its HF reference.
