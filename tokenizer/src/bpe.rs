@@ -251,10 +251,10 @@ impl BpeTokenizer {
     /// Token ids of `text`, without special tokens added.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
         let mut ids = Vec::with_capacity(text.len() / 4 + 1);
-        if let Some(fast) = &self.fast {
-            if fast.encode(text, self.specials_as_text, &mut ids) {
-                return Ok(ids);
-            }
+        if let Some(fast) = &self.fast
+            && fast.encode(text, self.specials_as_text, &mut ids)
+        {
+            return Ok(ids);
         }
         self.for_each_piece(text, |p| ids.extend(p.iter().map(|t| t.id)))?;
         Ok(ids)
@@ -263,11 +263,11 @@ impl BpeTokenizer {
     /// Number of tokens in `text` (the length of [`BpeTokenizer::encode`]); on the fast
     /// path no ids are stored.
     pub fn count(&self, text: &str) -> Result<usize> {
-        if let Some(fast) = &self.fast {
-            let mut n = Count::default();
-            if fast.encode(text, self.specials_as_text, &mut n) {
-                return Ok(n.0);
-            }
+        let mut n = Count::default();
+        if let Some(fast) = &self.fast
+            && fast.encode(text, self.specials_as_text, &mut n)
+        {
+            return Ok(n.0);
         }
         let mut n = 0;
         self.for_each_piece(text, |p| n += p.len())?;

@@ -144,10 +144,13 @@ fn fast_path_is_taken_for_byte_level_tokenizers() {
     );
 }
 
+/// A change to a `tokenizer.json` document.
+type Edit = fn(&mut serde_json::Value);
+
 #[test]
 fn other_layouts_fall_back_to_huggingface() {
     let base: serde_json::Value = serde_json::from_slice(&neox_json()).unwrap();
-    let variants: [(&str, fn(&mut serde_json::Value)); 5] = [
+    let variants: [(&str, Edit); 5] = [
         ("nfkc", |d| {
             d["normalizer"] = serde_json::json!({"type": "NFKC"})
         }),

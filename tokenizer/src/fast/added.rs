@@ -44,7 +44,7 @@ enum Starts {
     /// One substring finder per distinct start.
     Few(Vec<memmem::Finder<'static>>),
     /// A bit per byte pair, and the bytes that are a whole pattern.
-    Table(Box<[u64; 1024]>, [bool; 256]),
+    Table(Box<([u64; 1024], [bool; 256])>),
 }
 
 /// Where each of [`Starts::Few`]'s finders next matches, plus one (0: not searched yet,
@@ -67,7 +67,7 @@ impl Starts {
                     .collect(),
             );
         }
-        let mut pairs = Box::new([0u64; 1024]);
+        let mut pairs = [0u64; 1024];
         let mut single = [false; 256];
         let mut set = |a: u8, b: u8| {
             let k = (usize::from(a) << 8) | usize::from(b);
@@ -85,7 +85,7 @@ impl Starts {
                 _ => {}
             }
         }
-        Starts::Table(pairs, single)
+        Starts::Table(Box::new((pairs, single)))
     }
 
     /// First position at or after `from` where a pattern could start.
@@ -105,7 +105,8 @@ impl Starts {
                 }
                 (best != usize::MAX).then(|| best - 1)
             }
-            Starts::Table(pairs, single) => {
+            Starts::Table(table) => {
+                let (pairs, single) = &**table;
                 let mut i = from;
                 while i + 1 < s.len() {
                     let k = (usize::from(s[i]) << 8) | usize::from(s[i + 1]);

@@ -108,12 +108,12 @@ fn gpt2(s: &[u8], mut f: impl FnMut(&[u8])) {
     while i < n {
         let start = i;
         let b = s[i];
-        if b == b'\'' {
-            if let Some(len) = contraction(&s[i + 1..], false) {
-                i += 1 + len;
-                f(&s[start..i]);
-                continue;
-            }
+        if b == b'\''
+            && let Some(len) = contraction(&s[i + 1..], false)
+        {
+            i += 1 + len;
+            f(&s[start..i]);
+            continue;
         }
         let (c, len) = cls.at(s, i);
         i = if c != SPACE {
@@ -154,12 +154,12 @@ fn cl100k(s: &[u8], mut f: impl FnMut(&[u8])) {
     while i < n {
         let start = i;
         let b = s[i];
-        if b == b'\'' {
-            if let Some(len) = contraction(&s[i + 1..], true) {
-                i += 1 + len;
-                f(&s[start..i]);
-                continue;
-            }
+        if b == b'\''
+            && let Some(len) = contraction(&s[i + 1..], true)
+        {
+            i += 1 + len;
+            f(&s[start..i]);
+            continue;
         }
         let (c, len) = cls.at(s, i);
         let next = if i + len < n {
