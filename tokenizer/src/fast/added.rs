@@ -188,8 +188,30 @@ impl AddedTokens {
         })
     }
 
-    /// Calls `f` with the segments of `text` in order. `text` must already be normalized
-    /// (the fast path only runs when normalization changes nothing).
+    /// Whether a `normalized: false` token occurs in `text`.
+    pub(crate) fn any_raw(&self, text: &str) -> bool {
+        self.raw
+            .as_ref()
+            .is_some_and(|m| m.automaton.is_match(text))
+    }
+
+    /// Calls `f` with the segments of `text`, the result of normalizing a text in which no
+    /// `normalized: false` token occurs ([`AddedTokens::any_raw`]): HF then normalizes
+    /// the text as one segment and looks for the other tokens only.
+    pub(crate) fn split_normalized<'a>(
+        &self,
+        text: &'a str,
+        specials_as_text: bool,
+        mut f: impl FnMut(Segment<'a>),
+    ) {
+        match &self.normalized {
+            Some(m) => m.split(text, specials_as_text, &mut f),
+            None => f(Segment::Text(text)),
+        }
+    }
+
+    /// Calls `f` with the segments of `text` in order. Normalization must leave `text`
+    /// unchanged (otherwise see [`AddedTokens::split_normalized`]).
     #[inline]
     pub(crate) fn split<'a>(
         &self,

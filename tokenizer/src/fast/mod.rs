@@ -12,9 +12,11 @@
 //!
 //! [`FastEncoder::new`] reads the `tokenizer.json` and refuses (with a reason) anything it
 //! does not reproduce exactly; the caller then keeps using HF. A normalizer is accepted
-//! only when it is NFC: text that NFC would change is reported back
-//! ([`FastEncoder::encode`] returns `false`) and goes to HF, which is rare in practice and
-//! keeps identity without reimplementing HF's Unicode 9 normalization tables.
+//! only when it is NFC. Almost all text is NFC already, which a byte scan or the NFC quick
+//! check shows; other text is normalized with HF's own normalizer (its Unicode 9 tables
+//! decide, not ours) and then encoded here, unless a `normalized: false` added token occurs
+//! in it: HF would split that out before normalizing, so such a text is reported back
+//! ([`FastEncoder::encode`] returns `false`) for HF to encode.
 
 mod added;
 mod classify;
@@ -26,7 +28,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::Value;
-use tokenizers::{Model, NormalizedString, Normalizer, Tokenizer};
+use tokenizers::{Model, NormalizedString, Normalizer, NormalizerWrapper, Tokenizer};
 use unicode_normalization::{IsNormalized, is_nfc_quick};
 
 use crate::split::{CL100K_PATTERN, GPT2_PATTERN};
@@ -43,6 +45,8 @@ pub(crate) struct FastEncoder {
     added: AddedTokens,
     /// The tokenizer normalizes with NFC.
     nfc: bool,
+    /// HF's normalizer, for the texts that are not NFC already.
+    normalizer: Option<NormalizerWrapper>,
     /// Distinguishes encoders, so that a thread's cached pieces are only reused by the
     /// encoder that computed them.
     serial: u64,
@@ -252,6 +256,7 @@ impl FastEncoder {
             bpe,
             added: AddedTokens::new(raw, normalized)?,
             nfc,
+            normalizer: inner.get_normalizer().cloned(),
             serial: {
                 static NEXT: AtomicU64 = AtomicU64::new(1);
                 NEXT.fetch_add(1, Ordering::Relaxed)
@@ -259,19 +264,31 @@ impl FastEncoder {
         })
     }
 
-    /// Emits the ids of `text` into `out`, or returns `false` (emitting nothing) when the
-    /// tokenizer's normalizer would change the text, which HF must then encode.
+    /// Emits the ids of `text` into `out`, or returns `false` (emitting nothing) when HF
+    /// must encode it: normalization changes it and a `normalized: false` added token occurs
+    /// in it.
     pub(crate) fn encode(&self, text: &str, specials_as_text: bool, out: &mut impl Sink) -> bool {
-        if self.nfc && !is_nfc(text) {
-            return false;
-        }
+        let normalized = if self.nfc && !is_nfc(text) {
+            match self.normalize(text) {
+                Some(n) => Some(n),
+                None => return false,
+            }
+        } else {
+            None
+        };
         let mut run = |scratch: &mut Scratch| {
-            self.added.split(text, specials_as_text, |seg| match seg {
+            let mut segment = |seg| match seg {
                 Segment::Token(id) => out.push(id),
                 Segment::Text(t) => self
                     .pattern
                     .split(t, |piece| self.bpe.encode(piece, scratch, out)),
-            })
+            };
+            match &normalized {
+                Some(n) => self
+                    .added
+                    .split_normalized(n, specials_as_text, &mut segment),
+                None => self.added.split(text, specials_as_text, &mut segment),
+            }
         };
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut mine) => {
@@ -284,6 +301,17 @@ impl FastEncoder {
             Err(_) => run(&mut Scratch::default()),
         });
         true
+    }
+
+    /// `text` normalized by HF's normalizer, when HF would normalize it as one segment (no
+    /// `normalized: false` added token in it).
+    fn normalize(&self, text: &str) -> Option<String> {
+        if self.added.any_raw(text) {
+            return None;
+        }
+        let mut s = NormalizedString::from(text);
+        self.normalizer.as_ref()?.normalize(&mut s).ok()?;
+        Some(s.get().to_string())
     }
 
     /// Which split regex the tokenizer uses, in words.
