@@ -37,9 +37,10 @@ pub const GPT2_PATTERN: &str =
 /// The cl100k / Llama-3 pre-tokenizer regex.
 pub const CL100K_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
-/// Default piece size in bytes: on earnings-call transcripts with the GPT-NeoX tokenizer,
-/// 1-2 KiB pieces count fastest (5.5 MB/s per core against 4.9 at 8 KiB, 4.1 at 32 KiB and
-/// less for whole documents); see `benches/count.rs`.
+/// Default piece size in bytes for tokenizers encoded by HF `tokenizers` (the fast path
+/// encodes whole documents): on earnings-call transcripts with the GPT-NeoX tokenizer
+/// through HF, 1-2 KiB pieces counted fastest (5.5 MB/s per core against 4.9 at 8 KiB, 4.1
+/// at 32 KiB and less for whole documents).
 pub const DEFAULT_PIECE_BYTES: usize = 2 * 1024;
 
 /// Decides from a `tokenizer.json` document whether documents may be cut into pieces.
