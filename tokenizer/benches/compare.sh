@@ -23,9 +23,9 @@ for input in ectsum web; do
   REPEAT=$(( reps / 3 )) pin "$bin" "$tmp/neox.json" "$tmp/$input.jsonl" hf-encode hf-count
   REPEAT=$(( reps / 3 )) pin "$py" "$(dirname "$0")/peers_tokenize.py" "$tmp/neox.json" "$tmp/$input.jsonl"
 done
-rss() { /usr/bin/time -f "$1 peak_rss_kib=%M" "${@:2}" > /dev/null; }
-REPEAT=1 rss fast-encode pin "$bin" "$tmp/neox.json" "$tmp/ectsum.jsonl" fast-encode
-REPEAT=1 rss fast-count pin "$bin" "$tmp/neox.json" "$tmp/ectsum.jsonl" fast-count
-REPEAT=1 rss rust-hf-encode pin "$bin" "$tmp/neox.json" "$tmp/ectsum.jsonl" hf-encode
-REPEAT=1 rss python-hf-encode_batch pin "$py" "$(dirname "$0")/peers_tokenize.py" "$tmp/neox.json" "$tmp/ectsum.jsonl" hf
-REPEAT=1 rss python-tiktoken pin "$py" "$(dirname "$0")/peers_tokenize.py" "$tmp/neox.json" "$tmp/ectsum.jsonl" tiktoken
+rss() { /usr/bin/time -f "$1 peak_rss_kib=%M" taskset -c "$core" "${@:2}" > /dev/null; }
+REPEAT=1 rss fast-encode "$bin" "$tmp/neox.json" "$tmp/ectsum.jsonl" fast-encode
+REPEAT=1 rss fast-count "$bin" "$tmp/neox.json" "$tmp/ectsum.jsonl" fast-count
+REPEAT=1 rss rust-hf-encode "$bin" "$tmp/neox.json" "$tmp/ectsum.jsonl" hf-encode
+REPEAT=1 rss python-hf-encode_batch "$py" "$(dirname "$0")/peers_tokenize.py" "$tmp/neox.json" "$tmp/ectsum.jsonl" hf
+REPEAT=1 rss python-tiktoken "$py" "$(dirname "$0")/peers_tokenize.py" "$tmp/neox.json" "$tmp/ectsum.jsonl" tiktoken
