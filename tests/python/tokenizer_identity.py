@@ -8,7 +8,8 @@ of the shared corpora, stress strings and random strings with Python `Tokenizer.
 id. Exits 1 on any difference.
 
     cargo build --release -p curate-tokenizer --example encode_ids --example train_jsonl
-    python3 tests/python/tokenizer_identity.py TARGET/release/examples [--random 20000]
+    python3 tests/python/tokenizer_identity.py TARGET/release/examples [--random 20000] \
+        [--codepoints]
 """
 
 import argparse
@@ -150,6 +151,18 @@ def random_texts(n, seed):
     return out
 
 
+def codepoint_texts():
+    """One short text per Unicode scalar value, placing it where its class (letter, number,
+    whitespace, other; case-folded apostrophe suffix) decides the split."""
+    out = []
+    for c in range(0x110000):
+        if 0xD800 <= c < 0xE000:
+            continue
+        ch = chr(c)
+        out.append(f"x{ch}y 1{ch}2 {ch}{ch}! \n{ch} '{ch} {ch}'s")
+    return out
+
+
 def curate_ids(bin_dir, tokenizer, texts):
     payload = "".join(json.dumps({"text": t}) + "\n" for t in texts)
     res = subprocess.run([str(bin_dir / "encode_ids"), str(tokenizer)], input=payload.encode(),
@@ -178,11 +191,15 @@ def main():
     ap.add_argument("bin_dir", type=pathlib.Path, help="folder with encode_ids and train_jsonl")
     ap.add_argument("--random", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--codepoints", action="store_true",
+                    help="also one text per Unicode scalar value (1.1M texts, slower)")
     args = ap.parse_args()
     import tokenizers
     print(f"python tokenizers {tokenizers.__version__}")
 
     texts = corpus_samples() + stress_texts() + random_texts(args.random, args.seed)
+    if args.codepoints:
+        texts += codepoint_texts()
     print(f"{len(texts)} texts, {sum(len(t.encode()) for t in texts)} bytes")
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
