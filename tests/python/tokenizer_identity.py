@@ -2,10 +2,10 @@
 """curate's tokenizer gives the same ids as Python `tokenizers` (0.23.3) itself.
 
 For the shared GPT-NeoX tokenizer, and for tokenizers trained by curate with the GPT-2
-pattern, the cl100k / Llama 3 pattern and (Llama 3 style) `ignore_merges`, encodes samples
-of the shared corpora, stress strings and random strings with Python `Tokenizer.encode_batch
-(add_special_tokens=False)` and with curate (the `encode_ids` example), and compares every
-id. Exits 1 on any difference.
+pattern, the cl100k / Llama 3 pattern (also with Llama 3's `ignore_merges`) and the o200k
+pattern, encodes samples of the shared corpora, stress strings and random strings with
+Python `Tokenizer.encode_batch(add_special_tokens=False)` and with curate (the `encode_ids`
+example), and compares every id. Exits 1 on any difference.
 
     cargo build --release -p curate-tokenizer --example encode_ids --example train_jsonl
     python3 tests/python/tokenizer_identity.py TARGET/release/examples [--random 20000] \
@@ -159,7 +159,7 @@ def codepoint_texts():
         if 0xD800 <= c < 0xE000:
             continue
         ch = chr(c)
-        out.append(f"x{ch}y 1{ch}2 {ch}{ch}! \n{ch} '{ch} {ch}'s")
+        out.append(f"x{ch}y 1{ch}2 {ch}{ch}! \n{ch} '{ch} {ch}'s A{ch}b a{ch}B {ch}A")
     return out
 
 
@@ -216,6 +216,7 @@ def main():
             "neox": neox,
             "trained_gpt2": train(args.bin_dir, tmp, training, None, tmp / "gpt2.json"),
             "trained_cl100k": train(args.bin_dir, tmp, training, "cl100k", tmp / "cl100k.json"),
+            "trained_o200k": train(args.bin_dir, tmp, training, "o200k", tmp / "o200k.json"),
         }
         doc = json.loads(tokenizers_["trained_cl100k"].read_text())
         doc["model"]["ignore_merges"] = True

@@ -25,5 +25,5 @@ mod train;
 
 pub use bpe::BpeTokenizer;
 pub use error::{Error, Result};
-pub use split::{CL100K_PATTERN, DEFAULT_PIECE_BYTES, GPT2_PATTERN};
+pub use split::{CL100K_PATTERN, DEFAULT_PIECE_BYTES, GPT2_PATTERN, O200K_PATTERN};
 pub use train::{ENDOFTEXT, TrainConfig};

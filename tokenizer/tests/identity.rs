@@ -1,14 +1,14 @@
 //! The fast encoder gives the same ids as HF `tokenizers` (the same tokenizer with the fast
 //! path switched off) on samples of every text corpus, on stress strings and on 100,000
 //! random strings, for the GPT-NeoX reference tokenizer and for tokenizers trained by
-//! curate with the GPT-2 and the cl100k / Llama 3 split patterns.
+//! curate with the GPT-2, the cl100k / Llama 3 and the o200k split patterns.
 
 mod common;
 
 use std::sync::OnceLock;
 
 use common::{Rng, corpus_samples, random_bytes_text, random_text, stress_texts, training_texts};
-use curate_tokenizer::{BpeTokenizer, CL100K_PATTERN, GPT2_PATTERN, TrainConfig};
+use curate_tokenizer::{BpeTokenizer, CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN, TrainConfig};
 
 fn neox_json() -> Vec<u8> {
     common::bytes("reference_tokenizers/gpt-neo-test-tokenizer.json.gz")
@@ -48,6 +48,7 @@ fn tokenizer_jsons() -> &'static [(&'static str, Vec<u8>)] {
                 "trained_cl100k_ignore_merges",
                 serde_json::to_vec(&doc).unwrap(),
             ),
+            ("trained_o200k", train(Some(O200K_PATTERN), false)),
         ]
     })
 }

@@ -18,8 +18,26 @@ pub(crate) const SPACE: u8 = 2;
 /// Anything else: `[^\s\p{L}\p{N}]`.
 pub(crate) const OTHER: u8 = 3;
 
+/// The finer classes of the o200k pattern, which tells letter cases apart: `\p{Lu}` and
+/// `\p{Lt}`.
+pub(crate) const F_UPPER: u8 = 0;
+/// `\p{Ll}`.
+pub(crate) const F_LOWER: u8 = 1;
+/// `\p{Lm}` and `\p{Lo}`, which the pattern counts as both cases.
+pub(crate) const F_BOTH: u8 = 2;
+/// `\p{M}`, counted as both cases, and not a letter.
+pub(crate) const F_MARK: u8 = 3;
+/// `\p{N}`.
+pub(crate) const F_NUMBER: u8 = 4;
+/// `\s`.
+pub(crate) const F_SPACE: u8 = 5;
+/// Anything else.
+pub(crate) const F_OTHER: u8 = 6;
+
 /// Class of every code point, as a two-level table: 256-entry blocks, deduplicated.
 pub(crate) struct Classes {
+    /// Class of code points in no pattern (and beyond U+10FFFF, never met in a `str`).
+    default: u8,
     ascii: [u8; 128],
     index: Vec<u16>,
     blocks: Vec<[u8; 256]>,
@@ -39,21 +57,22 @@ fn ranges(pattern: &str) -> Vec<(u32, u32)> {
 }
 
 impl Classes {
-    fn build() -> Self {
-        let mut flat = vec![OTHER; 0x11_0000];
-        for (pattern, class) in [(r"\p{L}", LETTER), (r"\p{N}", NUMBER), (r"\s", SPACE)] {
+    /// A table where each pattern's code points get its class, the others `default`.
+    fn build(classes: &[(&str, u8)], default: u8) -> Self {
+        let mut flat = vec![default; 0x11_0000];
+        for &(pattern, class) in classes {
             for (lo, hi) in ranges(pattern) {
                 flat[lo as usize..=hi as usize].fill(class);
             }
         }
-        let mut ascii = [OTHER; 128];
+        let mut ascii = [default; 128];
         ascii.copy_from_slice(&flat[..128]);
         let mut seen: HashMap<[u8; 256], u16> = HashMap::new();
         let mut blocks = Vec::new();
         let index = flat
             .chunks_exact(256)
             .map(|chunk| {
-                let mut block = [OTHER; 256];
+                let mut block = [default; 256];
                 block.copy_from_slice(chunk);
                 *seen.entry(block).or_insert_with(|| {
                     blocks.push(block);
@@ -62,16 +81,43 @@ impl Classes {
             })
             .collect();
         Self {
+            default,
             ascii,
             index,
             blocks,
         }
     }
 
-    /// The shared tables, built on first use (a few milliseconds).
+    /// The shared tables of `\p{L}`, `\p{N}`, `\s`, built on first use (a few
+    /// milliseconds).
     pub(crate) fn get() -> &'static Self {
         static CLASSES: OnceLock<Classes> = OnceLock::new();
-        CLASSES.get_or_init(Self::build)
+        CLASSES.get_or_init(|| {
+            Self::build(
+                &[(r"\p{L}", LETTER), (r"\p{N}", NUMBER), (r"\s", SPACE)],
+                OTHER,
+            )
+        })
+    }
+
+    /// The shared tables of the `F_` classes.
+    pub(crate) fn fine() -> &'static Self {
+        static FINE: OnceLock<Classes> = OnceLock::new();
+        FINE.get_or_init(|| {
+            Self::build(
+                &[
+                    (r"\p{Lu}", F_UPPER),
+                    (r"\p{Lt}", F_UPPER),
+                    (r"\p{Ll}", F_LOWER),
+                    (r"\p{Lm}", F_BOTH),
+                    (r"\p{Lo}", F_BOTH),
+                    (r"\p{M}", F_MARK),
+                    (r"\p{N}", F_NUMBER),
+                    (r"\s", F_SPACE),
+                ],
+                F_OTHER,
+            )
+        })
     }
 
     /// Class of an ASCII byte.
@@ -88,7 +134,7 @@ impl Classes {
         }
         match self.index.get((c >> 8) as usize) {
             Some(&b) => self.blocks[b as usize][(c & 0xff) as usize],
-            None => OTHER,
+            None => self.default,
         }
     }
 
@@ -138,6 +184,23 @@ mod tests {
             };
             assert_eq!(cls.of(c as u32), want, "{c:?}");
             assert_eq!(cls.at(t.as_bytes(), 0), (want, t.len()), "{c:?}");
+        }
+        let fine = Classes::fine();
+        let cats = [
+            (re(r"[\p{Lu}\p{Lt}]"), F_UPPER),
+            (re(r"\p{Ll}"), F_LOWER),
+            (re(r"[\p{Lm}\p{Lo}]"), F_BOTH),
+            (re(r"\p{M}"), F_MARK),
+            (n, F_NUMBER),
+            (s, F_SPACE),
+        ];
+        for c in (0..0x11_0000u32).step_by(5).filter_map(char::from_u32) {
+            let t = c.encode_utf8(&mut buf);
+            let want = cats
+                .iter()
+                .find(|(r, _)| r.is_match(t))
+                .map_or(F_OTHER, |(_, k)| *k);
+            assert_eq!(fine.of(c as u32), want, "{c:?}");
         }
     }
 }

@@ -31,7 +31,7 @@ use serde_json::Value;
 use tokenizers::{Model, NormalizedString, Normalizer, NormalizerWrapper, Tokenizer};
 use unicode_normalization::{IsNormalized, is_nfc_quick};
 
-use crate::split::{CL100K_PATTERN, GPT2_PATTERN};
+use crate::split::{CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN};
 use added::{AddedTokens, Segment};
 use merge::{Bpe, Scratch};
 pub(crate) use merge::{Count, Sink};
@@ -148,7 +148,8 @@ fn pre_tokenizer_pattern(p: &Value) -> Result<Pattern, String> {
     match split["pattern"]["Regex"].as_str() {
         Some(GPT2_PATTERN) => Ok(Pattern::Gpt2),
         Some(CL100K_PATTERN) => Ok(Pattern::Cl100k),
-        _ => Err("split pattern is neither GPT-2's nor cl100k's".into()),
+        Some(O200K_PATTERN) => Ok(Pattern::O200k),
+        _ => Err("split pattern is not GPT-2's, cl100k's or o200k's".into()),
     }
 }
 
@@ -321,6 +322,8 @@ impl FastEncoder {
             (Pattern::Gpt2, true) => "byte-level BPE, GPT-2 split pattern, NFC",
             (Pattern::Cl100k, false) => "byte-level BPE, cl100k/Llama 3 split pattern",
             (Pattern::Cl100k, true) => "byte-level BPE, cl100k/Llama 3 split pattern, NFC",
+            (Pattern::O200k, false) => "byte-level BPE, o200k split pattern",
+            (Pattern::O200k, true) => "byte-level BPE, o200k split pattern, NFC",
         }
     }
 }

@@ -11,8 +11,13 @@
 //!
 //! cl100k / Llama 3: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
 //! ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+//!
+//! o200k: [`crate::O200K_PATTERN`], which splits words at case changes.
 
-use super::classify::{Classes, LETTER, NUMBER, OTHER, SPACE};
+use super::classify::{
+    Classes, F_BOTH, F_LOWER, F_MARK, F_NUMBER, F_OTHER, F_SPACE, F_UPPER, LETTER, NUMBER, OTHER,
+    SPACE,
+};
 
 /// Which split regex a tokenizer uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +26,8 @@ pub(crate) enum Pattern {
     Gpt2,
     /// cl100k's, which Llama 3 also uses.
     Cl100k,
+    /// o200k's (GPT-4o).
+    O200k,
 }
 
 impl Pattern {
@@ -30,6 +37,7 @@ impl Pattern {
         match self {
             Pattern::Gpt2 => gpt2(text.as_bytes(), f),
             Pattern::Cl100k => cl100k(text.as_bytes(), f),
+            Pattern::O200k => o200k(text.as_bytes(), f),
         }
     }
 }
@@ -220,10 +228,167 @@ fn cl100k(s: &[u8], mut f: impl FnMut(&[u8])) {
     }
 }
 
+/// Bit of each fine class in a class set.
+const fn bit(class: u8) -> u8 {
+    1 << class
+}
+/// `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]`
+const UPPERISH: u8 = bit(F_UPPER) | bit(F_BOTH) | bit(F_MARK);
+/// `[\p{Ll}\p{Lm}\p{Lo}\p{M}]`
+const LOWERISH: u8 = bit(F_LOWER) | bit(F_BOTH) | bit(F_MARK);
+/// `[^\s\p{L}\p{N}]`
+const NOT_SPACE_LETTER_NUMBER: u8 = bit(F_OTHER) | bit(F_MARK);
+
+/// End of the run of characters in the class set `set` starting at `i`.
+#[inline]
+fn run_set(cls: &Classes, s: &[u8], mut i: usize, set: u8) -> usize {
+    while i < s.len() {
+        let (c, len) = cls.at(s, i);
+        if bit(c) & set == 0 {
+            return i;
+        }
+        i += len;
+    }
+    i
+}
+
+/// Start of the character before the boundary `i > 0`.
+#[inline]
+fn prev_char(s: &[u8], mut i: usize) -> usize {
+    i -= 1;
+    while i > 0 && (s[i] & 0xc0) == 0x80 {
+        i -= 1;
+    }
+    i
+}
+
+/// `(?i:'s|'t|'re|'ve|'m|'ll|'d)?` at `i`.
+#[inline]
+fn optional_contraction(s: &[u8], i: usize) -> usize {
+    match s.get(i) {
+        Some(b'\'') => contraction(&s[i + 1..], true).map_or(i, |len| i + 1 + len),
+        _ => i,
+    }
+}
+
+/// The o200k pattern. Its two word alternatives backtrack over classes that overlap
+/// (modifier letters, other letters and marks count as both cases, and a mark may also be
+/// the optional leading character), so they are evaluated as the engine does: the optional
+/// leading character taken first, then left out; the greedy upper-case run shortened one
+/// character at a time until a lower-case run can start.
+fn o200k(s: &[u8], mut f: impl FnMut(&[u8])) {
+    let cls = Classes::fine();
+    let n = s.len();
+    let mut i = 0;
+    while i < n {
+        let start = i;
+        let b = s[i];
+        let (c, len) = cls.at(s, i);
+        // `[^\r\n\p{L}\p{N}]?`: the lengths to try, in order.
+        let lead_ok = match c {
+            F_OTHER | F_MARK => true,
+            F_SPACE => b != b'\r' && b != b'\n',
+            _ => false,
+        };
+        let leads: &[usize] = if lead_ok { &[len, 0] } else { &[0] };
+        let mut end = None;
+        // `P?U*L+C?`
+        'first: for &lead in leads {
+            let q0 = i + lead;
+            let upper_end = run_set(cls, s, q0, UPPERISH);
+            let mut q = upper_end;
+            loop {
+                if q < n && bit(cls.at(s, q).0) & LOWERISH != 0 {
+                    end = Some(optional_contraction(s, run_set(cls, s, q, LOWERISH)));
+                    break 'first;
+                }
+                if q == q0 {
+                    break;
+                }
+                q = prev_char(s, q);
+            }
+        }
+        // `P?U+L*C?`
+        if end.is_none() {
+            for &lead in leads {
+                let q0 = i + lead;
+                let upper_end = run_set(cls, s, q0, UPPERISH);
+                if upper_end > q0 {
+                    let lower_end = run_set(cls, s, upper_end, LOWERISH);
+                    end = Some(optional_contraction(s, lower_end));
+                    break;
+                }
+            }
+        }
+        i = match end {
+            Some(e) => e,
+            None if c == F_NUMBER => {
+                // `\p{N}{1,3}`
+                let mut j = i + len;
+                for _ in 0..2 {
+                    if j >= n {
+                        break;
+                    }
+                    let (c2, len2) = cls.at(s, j);
+                    if c2 != F_NUMBER {
+                        break;
+                    }
+                    j += len2;
+                }
+                j
+            }
+            None => {
+                // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+                let other_from = if bit(c) & NOT_SPACE_LETTER_NUMBER != 0 {
+                    Some(i + len)
+                } else if b == b' '
+                    && i + 1 < n
+                    && bit(cls.at(s, i + 1).0) & NOT_SPACE_LETTER_NUMBER != 0
+                {
+                    Some(i + 1 + cls.at(s, i + 1).1)
+                } else {
+                    None
+                };
+                match other_from {
+                    Some(from) => {
+                        let mut j = run_set(cls, s, from, NOT_SPACE_LETTER_NUMBER);
+                        while j < n && matches!(s[j], b'\r' | b'\n' | b'/') {
+                            j += 1;
+                        }
+                        j
+                    }
+                    None => {
+                        // Whitespace: `\s*[\r\n]+`, `\s+(?!\S)`, `\s+`.
+                        let mut j = i;
+                        let mut last = i;
+                        let mut newline = None;
+                        while j < n {
+                            let (c2, len2) = cls.at(s, j);
+                            if c2 != F_SPACE {
+                                break;
+                            }
+                            if s[j] == b'\r' || s[j] == b'\n' {
+                                newline = Some(j);
+                            }
+                            last = j;
+                            j += len2;
+                        }
+                        match newline {
+                            Some(p) => p + 1,
+                            None => trailing_space(s, i, j, last),
+                        }
+                    }
+                }
+            }
+        };
+        f(&s[start..i]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::split::{CL100K_PATTERN, GPT2_PATTERN};
+    use crate::split::{CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN};
 
     fn pieces(p: Pattern, text: &str) -> Vec<String> {
         let mut out = Vec::new();
@@ -252,6 +417,9 @@ mod tests {
             "  end  ",
             "\t\tword\t!",
             "abc\r\n\r\n   \r\n x",
+            "HelloWorld JSONParser ǅungla ʰello 中文ABC a\u{301}B \u{301}\u{301}x",
+            "CAPS'LL lower'S MiXeD's \u{301}'s x/y/ z//\n/ ..//\r\n",
+            "ÉCOLE école 'ÉCOLE' \u{903}ka \u{301}",
         ];
         for text in cases {
             assert_eq!(
@@ -264,6 +432,55 @@ mod tests {
                 regex_pieces(CL100K_PATTERN, text),
                 "cl100k {text:?}"
             );
+            assert_eq!(
+                pieces(Pattern::O200k, text),
+                regex_pieces(O200K_PATTERN, text),
+                "o200k {text:?}"
+            );
+        }
+    }
+
+    /// Random strings over characters of every class the patterns distinguish.
+    #[test]
+    fn matches_the_regexes_on_random_strings() {
+        const CHARS: &[&str] = &[
+            " ", "  ", "\t", "\n", "\r", "\u{a0}", "\u{3000}", "'", "s", "S", "ll", "LL", "re",
+            "ſ", "a", "Z", "ǅ", "ʰ", "中", "ก", "\u{301}", "\u{903}", "1", "٣", "Ⅻ", ".", "/", "!",
+            "\"", "🙂", "\u{0}", "\u{85}", "é", "É",
+        ];
+        let patterns = [
+            (
+                Pattern::Gpt2,
+                fancy_regex::Regex::new(GPT2_PATTERN).unwrap(),
+            ),
+            (
+                Pattern::Cl100k,
+                fancy_regex::Regex::new(CL100K_PATTERN).unwrap(),
+            ),
+            (
+                Pattern::O200k,
+                fancy_regex::Regex::new(O200K_PATTERN).unwrap(),
+            ),
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..3_000 {
+            let mut text = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for _ in 0..(x % 16) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                text.push_str(CHARS[(x % CHARS.len() as u64) as usize]);
+            }
+            for (p, re) in &patterns {
+                let want: Vec<String> = re
+                    .find_iter(&text)
+                    .map(|m| m.unwrap().as_str().to_string())
+                    .collect();
+                assert_eq!(pieces(*p, &text), want, "{p:?} {text:?}");
+            }
         }
     }
 
