@@ -8,6 +8,7 @@ use tokenizers::{Model, OffsetReferential, OffsetType, PreTokenizer, Token, Toke
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::error::{Error, Result};
+use crate::fast::{Count, FastEncoder};
 use crate::split::{self, DEFAULT_PIECE_BYTES};
 
 /// End-of-text tokens looked for, in this order, when a tokenizer is loaded without naming
@@ -16,6 +17,13 @@ use crate::split::{self, DEFAULT_PIECE_BYTES};
 const EOS_CANDIDATES: [&str; 4] = ["<|endoftext|>", "</s>", "<|end_of_text|>", "<eos>"];
 
 /// A tokenizer defined by a HuggingFace `tokenizer.json`.
+///
+/// Byte-level BPE tokenizers with the GPT-2, cl100k / Llama 3 or o200k split pattern
+/// (GPT-2, GPT-NeoX, Llama 3, GPT-4o-style, and those curate trains) are encoded by curate's
+/// own encoder, which gives the ids of HF `tokenizers` about 45 times faster per core than
+/// HF in Rust and 60 to 80 times faster than Python `encode_batch` (`benches/compare.sh`);
+/// anything else by HF `tokenizers` itself. [`BpeTokenizer::encoder_path`] says which, and
+/// why.
 ///
 /// Encoding never adds special tokens (like `encode(text, add_special_tokens=False)`), so
 /// counts are the tokens of the text itself; the pipeline appends [`BpeTokenizer::eos_id`]
@@ -29,6 +37,12 @@ pub struct BpeTokenizer {
     eos: Option<(String, u32)>,
     split_exact: bool,
     piece_bytes: usize,
+    /// The fast encoder, when the tokenizer is one it reproduces exactly.
+    fast: Option<FastEncoder>,
+    /// What the fast encoder handles, or why HF encodes instead.
+    path_reason: String,
+    /// Special-token text in documents is encoded as text (HF `encode_special_tokens`).
+    specials_as_text: bool,
 }
 
 impl std::fmt::Debug for BpeTokenizer {
@@ -39,6 +53,8 @@ impl std::fmt::Debug for BpeTokenizer {
             .field("eos", &self.eos)
             .field("split_exact", &self.split_exact)
             .field("piece_bytes", &self.piece_bytes)
+            .field("encoder_path", &self.encoder_path())
+            .field("encoder_path_reason", &self.path_reason)
             .finish()
     }
 }
@@ -66,6 +82,13 @@ impl BpeTokenizer {
         let eos = EOS_CANDIDATES
             .iter()
             .find_map(|t| inner.token_to_id(t).map(|id| (t.to_string(), id)));
+        let (fast, path_reason) = match FastEncoder::new(&doc, &inner) {
+            Ok(f) => {
+                let what = f.describe().to_string();
+                (Some(f), what)
+            }
+            Err(why) => (None, why),
+        };
         Ok(Self {
             fingerprint: xxh3_64(&json),
             inner,
@@ -73,6 +96,9 @@ impl BpeTokenizer {
             eos,
             split_exact,
             piece_bytes: DEFAULT_PIECE_BYTES,
+            fast,
+            path_reason,
+            specials_as_text: false,
         })
     }
 
@@ -99,7 +125,38 @@ impl BpeTokenizer {
     /// document separators into packed sequences.
     pub fn with_special_tokens_as_text(mut self, yes: bool) -> Self {
         self.inner.set_encode_special_tokens(yes);
+        self.specials_as_text = yes;
         self
+    }
+
+    /// Switches the fast encoder off (`false`), so that every text goes through HF
+    /// `tokenizers`: the reference the fast path is checked against, and a way out should
+    /// a difference ever show up. Switching it on has no effect when the tokenizer is not
+    /// one the fast path handles.
+    pub fn with_fast_path(mut self, enabled: bool) -> Self {
+        if !enabled && self.fast.is_some() {
+            self.fast = None;
+            self.path_reason = "fast path switched off by the caller".into();
+        }
+        self
+    }
+
+    /// `"fast"` when texts are encoded by curate's own byte-level BPE encoder (ids identical
+    /// to HF `tokenizers`, many times faster), `"huggingface"` when by HF `tokenizers`; see
+    /// [`BpeTokenizer::encoder_path_reason`] for why.
+    pub fn encoder_path(&self) -> &'static str {
+        if self.fast.is_some() {
+            "fast"
+        } else {
+            "huggingface"
+        }
+    }
+
+    /// For the fast path, the tokenizer layout it recognised; otherwise why it does not
+    /// apply (e.g. `"normalizer \"NFKC\" is not NFC"`). With an NFC normalizer, texts that
+    /// NFC would change are still encoded by HF, one by one.
+    pub fn encoder_path_reason(&self) -> &str {
+        &self.path_reason
     }
 
     /// Writes the `tokenizer.json` bytes to `path` (through a temporary file renamed into
@@ -201,12 +258,24 @@ impl BpeTokenizer {
     /// Token ids of `text`, without special tokens added.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
         let mut ids = Vec::with_capacity(text.len() / 4 + 1);
+        if let Some(fast) = &self.fast
+            && fast.encode(text, self.specials_as_text, &mut ids)
+        {
+            return Ok(ids);
+        }
         self.for_each_piece(text, |p| ids.extend(p.iter().map(|t| t.id)))?;
         Ok(ids)
     }
 
-    /// Number of tokens in `text` (the length of [`BpeTokenizer::encode`]).
+    /// Number of tokens in `text` (the length of [`BpeTokenizer::encode`]); on the fast
+    /// path no ids are stored.
     pub fn count(&self, text: &str) -> Result<usize> {
+        let mut n = Count::default();
+        if let Some(fast) = &self.fast
+            && fast.encode(text, self.specials_as_text, &mut n)
+        {
+            return Ok(n.0);
+        }
         let mut n = 0;
         self.for_each_piece(text, |p| n += p.len())?;
         Ok(n)

@@ -46,6 +46,9 @@ pub struct TrainConfig {
     pub eos_token: String,
     /// Pre-tokenizer split regex; `None` uses GPT-2's (built into the `ByteLevel`
     /// pre-tokenizer). Another pattern is applied by a `Split` step before byte mapping.
+    /// [`crate::GPT2_PATTERN`] and [`crate::CL100K_PATTERN`] (cl100k / Llama 3) are the two
+    /// that the fast encoder reproduces; a tokenizer trained with any other pattern is
+    /// encoded by HF `tokenizers` (see [`BpeTokenizer::encoder_path`]).
     pub pattern: Option<String>,
     /// Apply Unicode NFC before pre-tokenising (as GPT-NeoX does).
     pub nfc: bool,
