@@ -15,6 +15,7 @@ pub mod fineweb;
 pub mod gopher_quality;
 pub mod gopher_repetition;
 pub mod language;
+pub mod pii;
 mod rng;
 pub mod toxicity;
 pub mod url;
