@@ -24,14 +24,15 @@ fn is_word(c: char) -> bool {
 }
 
 /// Whether a numeric candidate may start at `start`: no letter, digit or `_` before it, no
-/// currency or number sign (`$212-555-0100` is an amount, `#1.2.3.4` an identifier), and
+/// currency or number sign (`$212-555-0100` is an amount, `#1.2.3.4` an identifier), no
+/// `%` (URL-encoded bytes: `%201.42.115.114` is `%20` then a number), and
 /// no `.`, `,`, `-`, `/` joining it to an alphanumeric run on the left (a `:` only counts
 /// after a digit, so `Tel:212-555-0100` still starts a number).
 pub(super) fn left_ok(text: &str, start: usize) -> bool {
     let Some(prev) = char_before(text, start) else {
         return true;
     };
-    if is_word(prev) || matches!(prev, '$' | '€' | '£' | '¥' | '#' | '§' | '\\') {
+    if is_word(prev) || matches!(prev, '$' | '€' | '£' | '¥' | '#' | '§' | '\\' | '%') {
         return false;
     }
     let before_prev = || char_before(text, start - prev.len_utf8());

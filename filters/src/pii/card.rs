@@ -7,7 +7,8 @@
 //! Amex `4-6-5`, Diners `4-6-4`, one separator kind, a single space or hyphen), the prefix
 //! and length must belong to a network (Visa, Mastercard, Amex, Discover, Diners, JCB,
 //! UnionPay, Maestro, Mir), and the number must stand alone (no digit, letter, currency
-//! sign or decimal point glued to it). Numbers of one repeated digit are rejected.
+//! sign or decimal point glued to it). Numbers of one repeated digit are rejected, and a
+//! number written without separators counts only after a card word ([`card_context`]).
 
 use super::bounds::{digit_run_end, left_ok, right_ok};
 
@@ -17,6 +18,9 @@ pub(super) fn at(text: &str, p: usize, run_end: usize) -> Option<usize> {
     let first = run_end - p;
     let mut digits: Vec<u8> = Vec::with_capacity(19);
     let end = if (13..=19).contains(&first) {
+        if !card_context(text, p) {
+            return None;
+        }
         digits.extend(b[p..run_end].iter().map(|d| d - b'0'));
         run_end
     } else if first == 4 {
@@ -62,6 +66,45 @@ pub(super) fn at(text: &str, p: usize, run_end: usize) -> Option<usize> {
         && left_ok(text, p)
         && right_ok(text, end);
     ok.then_some(end)
+}
+
+/// Words that announce a card number within the three words before it.
+const CARD_WORDS: &[&str] = &[
+    "card",
+    "cards",
+    "cardnumber",
+    "visa",
+    "mastercard",
+    "mc",
+    "amex",
+    "discover",
+    "jcb",
+    "diners",
+    "maestro",
+    "unionpay",
+    "credit",
+    "debit",
+    "cc",
+    "ccn",
+    "pan",
+];
+
+/// Whether one of the three words before `p` on its line is in [`CARD_WORDS`]. Contiguous
+/// 13-19 digit strings are mostly ids in scripts and JSON (`"authorId":"5876237249238355545"`,
+/// Shopify product ids), and one in ten passes Luhn, so a contiguous number is a card only
+/// where the text says so (`Visa 4111111111111111`, `card number: ...`).
+fn card_context(text: &str, p: usize) -> bool {
+    let mut s = p.saturating_sub(48);
+    while !text.is_char_boundary(s) {
+        s += 1;
+    }
+    let head = &text[s..p];
+    let head = head.rsplit('\n').next().unwrap_or(head);
+    head.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .rev()
+        .take(3)
+        .any(|w| CARD_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)))
 }
 
 /// Whether group lengths are a printed card layout.
@@ -129,12 +172,13 @@ mod tests {
         for (t, want) in [
             ("card 4111 1111 1111 1111 exp", "4111 1111 1111 1111"),
             ("4111-1111-1111-1111.", "4111-1111-1111-1111"),
-            ("4012888888881881", "4012888888881881"),
+            ("Visa: 4012888888881881", "4012888888881881"),
             ("MC 5555 5555 5555 4444", "5555 5555 5555 4444"),
             ("Amex 3782 822463 10005", "3782 822463 10005"),
             ("Diners 3056 930902 5904", "3056 930902 5904"),
             ("Discover 6011 1111 1111 1117", "6011 1111 1111 1117"),
             ("JCB 3530111333300000", "3530111333300000"),
+            ("credit card number 5105105105105100.", "5105105105105100"),
             ("2223 0000 4841 0010", "2223 0000 4841 0010"),
         ] {
             assert_eq!(card(t), Some(want), "{t}");
@@ -155,6 +199,9 @@ mod tests {
             "2021 2022 2023 2024",
             "41111111111111111111",
             "x4111111111111111",
+            "4012888888881881",
+            "\"id\":\"4717811109462016\"",
+            "authorId: 5876237249238355545",
         ] {
             assert_eq!(card(t), None, "{t}");
         }

@@ -10,18 +10,53 @@
 //! an address), no image-file "TLDs" (`logo@2x.png` is a retina asset name), and the
 //! address must not be glued to a letter on either side.
 
-use super::bounds::{char_at, char_before};
+use super::bounds::char_before;
 
-/// Local-part characters (RFC 5322 `atext` plus the dot).
+/// Local-part characters (RFC 5322 `atext` plus the dot), less `/`: a slash before an
+/// `@` is a URL path or a message id (`lore.kernel.org/30th.repost@klaava.Helsinki.FI`),
+/// not a mailbox.
 #[inline]
 fn is_local(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b)
+    b.is_ascii_alphanumeric() || b".!#$%&'*+=?^_`{|}~-".contains(&b)
 }
 
 /// File extensions that follow `@` in asset names (`icon@2x.png`), never real TLDs.
 const FILE_EXTENSIONS: &[&str] = &[
     "png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "tif", "tiff", "css", "js",
 ];
+
+/// Domains reserved for documentation and testing (RFC 2606, RFC 6761): `example.com`,
+/// `example.net`, `example.org` and their subdomains, and the `.example`, `.test`,
+/// `.invalid` and `.localhost` TLDs. Like the documentation IP ranges they identify nobody,
+/// and datatrove's own replacement (`email@example.com`) must not count as a hit.
+fn is_reserved_domain(domain: &str, tld: &str) -> bool {
+    let d = domain.to_ascii_lowercase();
+    ["example", "test", "invalid", "localhost"]
+        .iter()
+        .any(|t| tld.eq_ignore_ascii_case(t))
+        || ["example.com", "example.net", "example.org"]
+            .iter()
+            .any(|r| d == *r || d.ends_with(&format!(".{r}")))
+}
+
+/// Closing punctuation that may follow an address in prose.
+const CLOSERS: &str = ".,;:!)]}>\"'”’»*|";
+
+/// Whether the address ending at `e` is followed by a delimiter: whitespace, the end, `?`
+/// (a `mailto:` query), or closing punctuation that is itself followed by whitespace, the
+/// end or more closing punctuation (`a@b.com).`). Uuencoded and base64 blocks, where `@`
+/// is common, fail this almost always (`PUDSY@R.S-D77.UI$.$9`).
+fn right_delimited(text: &str, e: usize) -> bool {
+    let mut rest = text[e..].chars();
+    loop {
+        match rest.next() {
+            None => return true,
+            Some(c) if c.is_whitespace() || c == '?' => return true,
+            Some(c) if CLOSERS.contains(c) => continue,
+            Some(_) => return false,
+        }
+    }
+}
 
 /// Byte ranges of the e-mail addresses of `text`, in order.
 pub(super) fn scan(text: &str, mut emit: impl FnMut(usize, usize)) {
@@ -58,8 +93,9 @@ fn address_around(text: &str, at: usize) -> Option<(usize, usize)> {
     if s == at || b[at - 1] == b'.' || b[s..at].windows(2).any(|w| w == b"..") {
         return None;
     }
-    if char_before(text, s).is_some_and(|c| c.is_alphanumeric()) {
-        return None; // glued to a non-ASCII letter: part of a longer word
+    if !char_before(text, s).is_none_or(|c| c.is_whitespace() || "(<[{\"'“‘«:;,=*|>".contains(c))
+    {
+        return None; // glued to a word or to symbols: binary, code or a longer token
     }
     // Domain labels, forwards.
     let mut e = at + 1;
@@ -103,7 +139,10 @@ fn address_around(text: &str, at: usize) -> Option<(usize, usize)> {
     if !tld_ok || FILE_EXTENSIONS.iter().any(|x| tld.eq_ignore_ascii_case(x)) {
         return None;
     }
-    if char_at(text, e).is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '@') {
+    if is_reserved_domain(&text[at + 1..e], tld) {
+        return None;
+    }
+    if !right_delimited(text, e) {
         return None;
     }
     Some((s, e))
@@ -122,11 +161,11 @@ mod tests {
     #[test]
     fn hits() {
         assert_eq!(
-            find("write to john.doe@example.com."),
-            ["john.doe@example.com"]
+            find("write to john.doe@acme-corp.com."),
+            ["john.doe@acme-corp.com"]
         );
         assert_eq!(find("<ir@company.co.uk>"), ["ir@company.co.uk"]);
-        assert_eq!(find("'a+b@mail.example.org'"), ["a+b@mail.example.org"]);
+        assert_eq!(find("'a+b@mail.acme.org'"), ["a+b@mail.acme.org"]);
         assert_eq!(find("x@y.com, z@w.net"), ["x@y.com", "z@w.net"]);
         assert_eq!(
             find("Email: INVESTOR.RELATIONS@NFLX.COM"),
@@ -156,6 +195,14 @@ mod tests {
             "ab@ex.c",
             "éjohn@example.com",
             "a@b.com@c.org",
+            "email@example.com",
+            "firstname.lastname@example.org",
+            "a@mail.example.net",
+            "a@b.test",
+            "lore.kernel.org/30th.repost@klaava.Helsinki.FI",
+            "6:PUDSY@R.S-D77.UI$.$9)>-T",
+            "M\\=/#0@7FG.AS)2*UKZB",
+            "x@y.com)2",
         ] {
             assert!(find(t).is_empty(), "{t}: {:?}", find(t));
         }

@@ -3,11 +3,13 @@
 //! Phone numbers are digit groups, and so are amounts, dates, table rows and identifiers;
 //! what separates them is the punctuation. Accepted forms:
 //!
-//! - NANP, `(212) 555-0100`, `(212)555.0100`, `212-555-0100`, `212.555.0100`, optionally
-//!   prefixed `1-`, `1.` or `1 ` (`1-800-555-0100`, `1 (800) 555-0100`). The area code is
-//!   `[2-9][0-8]d` and the exchange `[2-9]dd` (the NANP numbering plan), the two separators
-//!   of the plain form agree, and the space-only form `212 555 0100` is not accepted: in a
-//!   filing it is as likely three numbers of a table row.
+//! - NANP, `(212) 555-0100`, `(212)555.0100`, `212-555-0100`, `212.555.0100`,
+//!   `212 555-0100`, optionally prefixed `1-`, `1.` or `1 ` (`1-800-555-0100`,
+//!   `1 (800) 555-0100`). The area code is `[2-9][0-8]d` and the exchange `[2-9]dd` (the
+//!   NANP numbering plan) and the separators of the plain form agree. The space-only form
+//!   `212 555 0100` and ten contiguous digits `2125550100` are accepted only right after a
+//!   phone word (`Tel:`, `Phone`, `Fax`, `call`, ...): elsewhere, in a filing, they are as
+//!   likely three numbers of a table row, or an identifier.
 //! - International: `+` then 9 to 15 digits (E.164 allows 15) in groups separated by single
 //!   spaces, hyphens or dots, with at most parenthesised groups like `(0)` or `(212)`.
 //!   After the country code the separators agree (`+3.5 14.2 12.1` is a row of signed
@@ -25,14 +27,77 @@ use super::bounds::{left_ok, right_ok};
 /// byte range. It may start before `p`, at a `+` or `(`.
 pub(super) fn at(text: &str, p: usize, run_end: usize) -> Option<(usize, usize)> {
     let b = text.as_bytes();
-    let (start, end) = match p.checked_sub(1).map(|i| b[i]) {
-        Some(b'+') => (p - 1, international(b, p - 1)?),
-        Some(b'(') => (p - 1, paren_nanp(b, p - 1)?),
-        _ if run_end - p == 1 && b[p] == b'1' => (p, prefixed_nanp(b, p)?),
-        _ if run_end - p == 3 => (p, plain_nanp(b, p)?),
-        _ => return None,
+    let found = match p.checked_sub(1).map(|i| b[i]) {
+        Some(b'+') if plus_starts_number(b, p - 1) => international(b, p - 1).map(|e| (p - 1, e)),
+        Some(b'(') => paren_nanp(b, p - 1).map(|e| (p - 1, e)),
+        _ => None,
     };
-    (left_ok(text, start) && right_ok(text, end)).then_some((start, end))
+    // `(1-800-555-0100)`: a bracket that does not open an area code is just punctuation.
+    let found = found.or_else(|| {
+        let context = || phone_context(text, p);
+        match run_end - p {
+            1 if b[p] == b'1' => prefixed_nanp(b, p, context),
+            3 => plain_nanp(b, p, context),
+            10 if nanp_digits(&b[p..run_end]) && context() => Some(run_end),
+            _ => None,
+        }
+        .map(|e| (p, e))
+    })?;
+    (left_ok(text, found.0) && right_ok(text, found.1)).then_some(found)
+}
+
+/// Words after which a bare digit group is announced as a phone number (`Tel: 202 303
+/// 1000`, `BUSINESS PHONE: 7349961700`): only there are the space-separated and the
+/// ten-digit contiguous NANP forms accepted.
+const PHONE_WORDS: &[&str] = &[
+    "phone",
+    "telephone",
+    "tel",
+    "ph",
+    "fax",
+    "facsimile",
+    "mobile",
+    "cell",
+    "call",
+    "calling",
+    "dial",
+    "dialing",
+    "tty",
+    "hotline",
+    "tollfree",
+    "toll-free",
+];
+
+/// Whether the word just before `start` (past spaces and `:` `.` `-`) is in [`PHONE_WORDS`].
+fn phone_context(text: &str, start: usize) -> bool {
+    let mut s = start.saturating_sub(32);
+    while !text.is_char_boundary(s) {
+        s += 1;
+    }
+    let head = text[s..start]
+        .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '.' | '#'));
+    let word_start = head
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphabetic() || c == '-'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &head[word_start..];
+    PHONE_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// Ten digits forming a valid NANP area code, exchange and line.
+fn nanp_digits(d: &[u8]) -> bool {
+    d.len() == 10 && d[0] >= b'2' && d[1] != b'9' && d[3] >= b'2'
+}
+
+/// Whether the `+` at `plus` can open a number: at the start, after whitespace or after
+/// opening punctuation. After `)`, `]` or an operand it is an addition in code
+/// (`(s[l]=l>>31)+1518500249`).
+fn plus_starts_number(b: &[u8], plus: usize) -> bool {
+    plus == 0
+        || b[plus - 1].is_ascii_whitespace()
+        || b"([{\"':,;>=/|".contains(&b[plus - 1])
+        || b[plus - 1] >= 0x80
 }
 
 /// Exactly `n` digits at `i` (not followed by another digit).
@@ -53,15 +118,18 @@ fn exchange(b: &[u8], i: usize) -> bool {
     digits_exact(b, i, 3) && b[i] >= b'2'
 }
 
-/// `212-555-0100` or `212.555.0100` at `i`; the end offset.
-fn plain_nanp(b: &[u8], i: usize) -> Option<usize> {
-    let sep = *b.get(i + 3)?;
-    (area_code(b, i)
-        && matches!(sep, b'-' | b'.')
-        && exchange(b, i + 4)
-        && b.get(i + 7) == Some(&sep)
-        && digits_exact(b, i + 8, 4))
-    .then_some(i + 12)
+/// `212-555-0100`, `212.555.0100` or `212 555-0100` at `i` (and `212 555 0100` where
+/// `context` says a phone number is announced); the end offset.
+fn plain_nanp(b: &[u8], i: usize, context: impl FnOnce() -> bool) -> Option<usize> {
+    let sep1 = *b.get(i + 3)?;
+    let sep2 = *b.get(i + 7)?;
+    let seps_ok = match (sep1, sep2) {
+        (b'-', b'-') | (b'.', b'.') | (b' ', b'-') => true,
+        (b' ', b' ') => true,
+        _ => false,
+    };
+    let shape = seps_ok && area_code(b, i) && exchange(b, i + 4) && digits_exact(b, i + 8, 4);
+    (shape && (sep2 != b' ' || context())).then_some(i + 12)
 }
 
 /// `(212) 555-0100`, `(212)555-0100` or `(212) 555.0100` with `(` at `i`; the end offset.
@@ -79,7 +147,7 @@ fn paren_nanp(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// `1-800-555-0100`, `1.800.555.0100`, `1 800-555-0100` or `1 (800) 555-0100` at `i`.
-fn prefixed_nanp(b: &[u8], i: usize) -> Option<usize> {
+fn prefixed_nanp(b: &[u8], i: usize, context: impl FnOnce() -> bool) -> Option<usize> {
     let sep = *b.get(i + 1)?;
     if !matches!(sep, b'-' | b'.' | b' ') {
         return None;
@@ -87,7 +155,7 @@ fn prefixed_nanp(b: &[u8], i: usize) -> Option<usize> {
     if b.get(i + 2) == Some(&b'(') {
         return paren_nanp(b, i + 2);
     }
-    let end = plain_nanp(b, i + 2)?;
+    let end = plain_nanp(b, i + 2, context)?;
     (sep == b' ' || b[i + 5] == sep).then_some(end)
 }
 
@@ -156,6 +224,16 @@ fn international(b: &[u8], plus: usize) -> Option<usize> {
     if groups.len() >= 3 && groups[1..].iter().all(|&(len, paren)| len == 3 && !paren) {
         return None;
     }
+    // `+70000000000`, `+14250000000`: placeholders in forms and scripts.
+    if b[plus..end]
+        .iter()
+        .rev()
+        .filter(|c| c.is_ascii_digit())
+        .take(6)
+        .all(|&c| c == b'0')
+    {
+        return None;
+    }
     Some(end)
 }
 
@@ -191,6 +269,10 @@ mod tests {
             ("+33.1.23.45.67.89", "+33.1.23.45.67.89"),
             ("+442079460958", "+442079460958"),
             ("(+91-22-6631-8888)", "+91-22-6631-8888"),
+            ("calling (1-800-474-2737).", "1-800-474-2737"),
+            ("Tel: 774 404-7685,", "774 404-7685"),
+            ("Tel: 202 303 1000 Fax", "202 303 1000"),
+            ("BUSINESS PHONE:  7349961700  MAIL", "7349961700"),
         ] {
             assert_eq!(phone(t), Some(want), "{t}");
         }
@@ -226,6 +308,14 @@ mod tests {
             "+2021-03-04",
             "+1.5 million",
             "(212) 555-0100x",
+            "(s[l]=l >>31)+1518500249])",
+            "b[a]+1859775393&4294967295",
+            "tel:+70000000000",
+            "'ph': '+14250000000',",
+            "IRS NUMBER: 954438859",
+            "FILM NUMBER: 2415860001",
+            "up 202 303 1000 units",
+            "ɽӢ������ 202 303 1000",
         ] {
             assert_eq!(phone(t), None, "{t}");
         }

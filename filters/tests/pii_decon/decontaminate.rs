@@ -1,0 +1,1 @@
+//! Decontamination against finance_sentiment references.
