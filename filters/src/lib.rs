@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod c4;
 pub mod classifier;
+pub mod decontaminate;
 pub mod dedup;
 mod fast_hash;
 pub mod filter;
