@@ -15,13 +15,19 @@
 //!
 //! # Index
 //!
-//! An n-gram is identified by the xxh3-64 hash of its words' xxh3-64 hashes, so a
-//! document's n-grams are hashed in one pass over its words, with no strings built. The
-//! index holds each distinct reference n-gram hash with the id of the first reference name
-//! it came from, in a sorted array bucketed by the hash's top bits: 12 bytes per n-gram
-//! (8-byte hash, 4-byte name id) plus a 4-byte bucket offset per 1-2 n-grams, 16-20 bytes
-//! per n-gram, about 18 MB per million. A lookup reads one bucket offset pair and a bucket
-//! of one or two hashes; a document is checked in time linear in its length.
+//! Each word is hashed with xxh3-64; an n-gram's hash is the polynomial
+//! `sum w[j] * B^(n-1-j) mod 2^64` of its word hashes, finalised with MurmurHash3's
+//! `fmix64`. The polynomial slides one word in O(1), so a document's n-grams are hashed in
+//! one pass over its words whatever `n` is, with no strings built; two different n-grams
+//! of random word hashes collide with probability about 2^-60. The index holds each
+//! distinct reference n-gram hash with the id of the first reference name it came from, in
+//! a sorted array bucketed by the hash's top bits (about two per bucket), behind a bit
+//! filter of at least 16 bits per n-gram indexed by the low bits: 12 bytes per n-gram
+//! (8-byte hash, 4-byte name id) + 2-4 bytes of bucket offsets + 2-4 bytes of filter, 16-20
+//! bytes per n-gram, 16 MB per million as measured. Most lookups (absent n-grams) stop at
+//! the filter, which fits a core's cache for benchmark-sized sets; the rest read one
+//! offset pair and a bucket of about two hashes. A document is checked in time linear in
+//! its length.
 //!
 //! Why not a Bloom filter: at 1.2 MB per million n-grams (1% false positives) a 20 KB
 //! document's ~3,000 lookups would flag almost every document; pushing false positives
@@ -35,8 +41,9 @@
 //! example by its whole text; dolma drops it. Here a reference of at least
 //! `short_min_words` (default 8) but fewer than `n` words is indexed whole and matched as a
 //! run of exactly its words; shorter ones are skipped (and counted), because a 3-word
-//! "example" (`Net sales rose.`) occurs in any finance corpus by chance. Each distinct
-//! short length adds one more pass over the document's word hashes.
+//! "example" (`Net sales rose.`) occurs in any finance corpus by chance. Short references
+//! are found through their first `short_min_words` words: one more pass over the
+//! document's word hashes, then a full-length hash comparison on a prefix hit.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -218,24 +225,62 @@ fn is_punct(c: char) -> bool {
     )
 }
 
-/// Word hashes of a text (little-endian bytes, 8 per word) and the words' byte spans.
-fn word_hashes(text: &str) -> (Vec<u8>, Vec<(usize, usize)>) {
-    let mut hashes = Vec::with_capacity(text.len() / 4);
+/// Word hashes of a text and the words' byte spans.
+fn word_hashes(text: &str) -> (Vec<u64>, Vec<(usize, usize)>) {
+    let mut hashes = Vec::with_capacity(text.len() / 6);
     let mut spans = Vec::with_capacity(text.len() / 6);
     for_each_word(text, |s, e, w| {
-        hashes.extend_from_slice(&xxh3_64(w.as_bytes()).to_le_bytes());
+        hashes.push(xxh3_64(w.as_bytes()));
         spans.push((s, e));
     });
     (hashes, spans)
 }
 
-/// Hash of the n-gram whose word hashes are `window` (8 bytes per word).
+/// Multiplier of the polynomial n-gram hash (odd, from the golden ratio).
+const BASE: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Finaliser (MurmurHash3 `fmix64`): spreads the polynomial hash over all 64 bits, which
+/// the bucket and filter indices take from different ends.
 #[inline]
-fn ngram_hash(window: &[u8]) -> u64 {
-    xxh3_64(window)
+fn fmix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
-/// Sorted hashes bucketed by their top bits (see the module documentation).
+/// Hash of the n-gram of word hashes `w`: `fmix(sum w[j] * BASE^(len-1-j))` (mod 2^64).
+/// The polynomial form lets [`for_each_ngram`] slide it one word at a time.
+fn ngram_hash(w: &[u64]) -> u64 {
+    fmix(
+        w.iter()
+            .fold(0u64, |h, &x| h.wrapping_mul(BASE).wrapping_add(x)),
+    )
+}
+
+/// Calls `f(i, hash)` for the `len`-word n-gram starting at each word `i`, in O(1) per
+/// word (a rolling polynomial hash; equal to [`ngram_hash`] of each window).
+fn for_each_ngram(words: &[u64], len: usize, mut f: impl FnMut(usize, u64)) {
+    if len == 0 || words.len() < len {
+        return;
+    }
+    let top = (1..len).fold(1u64, |p, _| p.wrapping_mul(BASE)); // BASE^(len-1)
+    let mut h = words[..len]
+        .iter()
+        .fold(0u64, |h, &x| h.wrapping_mul(BASE).wrapping_add(x));
+    f(0, fmix(h));
+    for i in 1..=words.len() - len {
+        h = h
+            .wrapping_sub(words[i - 1].wrapping_mul(top))
+            .wrapping_mul(BASE)
+            .wrapping_add(words[i + len - 1]);
+        f(i, fmix(h));
+    }
+}
+
+/// Sorted hashes bucketed by their top bits, behind a one-hash bit filter indexed by
+/// their low bits (see the module documentation).
 #[derive(Debug, Clone, Default)]
 struct HashTable {
     keys: Vec<u64>,
@@ -243,21 +288,29 @@ struct HashTable {
     /// `offsets[b]..offsets[b + 1]` is bucket `b`'s range in `keys`.
     offsets: Vec<u32>,
     shift: u32,
+    /// At least 16 bits per key: a lookup of an absent hash stops here 15 times in 16
+    /// without touching the larger arrays, which do not fit a core's cache.
+    filter: Vec<u64>,
+    filter_mask: u64,
 }
 
 impl HashTable {
     /// Builds from `(hash, id)` pairs; the first pair of each hash (in input order) wins.
     fn build(mut pairs: Vec<(u64, u32)>) -> Result<Self, DecontaminationError> {
-        if pairs.len() >= u32::MAX as usize {
+        if pairs.len() >= u32::MAX as usize / 2 {
             return Err(DecontaminationError::TooLarge {
-                limit: u64::from(u32::MAX),
+                limit: u64::from(u32::MAX / 2),
             });
         }
         // Stable sort keeps input order among equal hashes; dedup keeps the first.
         pairs.sort_by_key(|&(h, _)| h);
         pairs.dedup_by_key(|&mut (h, _)| h);
-        let bits = usize::BITS - pairs.len().max(1).leading_zeros(); // 2^bits > len
-        let bits = bits.clamp(1, 32);
+        let n = pairs.len().max(1);
+        // About two keys per bucket: the pair of offsets and the keys are one or two
+        // cache lines, and offsets cost 2 bytes per key.
+        let bits = (usize::BITS - n.leading_zeros())
+            .saturating_sub(1)
+            .clamp(1, 32);
         let shift = 64 - bits;
         let buckets = 1usize << bits;
         let mut offsets = vec![0u32; buckets + 1];
@@ -267,17 +320,30 @@ impl HashTable {
         for b in 0..buckets {
             offsets[b + 1] += offsets[b];
         }
+        let filter_bits = (n * 16).next_power_of_two().max(64);
+        let mut filter = vec![0u64; filter_bits / 64];
+        let filter_mask = filter_bits as u64 - 1;
+        for &(h, _) in &pairs {
+            let bit = h & filter_mask;
+            filter[(bit >> 6) as usize] |= 1 << (bit & 63);
+        }
         let (keys, ids) = pairs.into_iter().unzip();
         Ok(HashTable {
             keys,
             ids,
             offsets,
             shift,
+            filter,
+            filter_mask,
         })
     }
 
     #[inline]
     fn get(&self, h: u64) -> Option<u32> {
+        let bit = h & self.filter_mask;
+        if self.filter.get((bit >> 6) as usize).copied().unwrap_or(0) & (1 << (bit & 63)) == 0 {
+            return None;
+        }
         let b = (h >> self.shift) as usize;
         let (lo, hi) = (*self.offsets.get(b)?, *self.offsets.get(b + 1)?);
         let range = lo as usize..hi as usize;
@@ -292,18 +358,34 @@ impl HashTable {
     }
 
     fn memory_bytes(&self) -> usize {
-        self.keys.capacity() * 8 + self.ids.capacity() * 4 + self.offsets.capacity() * 4
+        self.keys.capacity() * 8
+            + self.ids.capacity() * 4
+            + self.offsets.capacity() * 4
+            + self.filter.capacity() * 8
     }
+}
+
+/// A reference indexed whole (fewer than `n` words).
+#[derive(Debug, Clone, Copy)]
+struct ShortRef {
+    hash: u64,
+    words: u32,
+    id: u32,
 }
 
 /// The n-grams of a set of evaluation examples, to look documents up against.
 #[derive(Debug, Clone)]
 pub struct ReferenceIndex {
     n: usize,
+    short_min_words: usize,
     names: Vec<Arc<str>>,
+    /// n-gram hash to name id.
     table: HashTable,
-    /// Distinct word counts of the references indexed whole, ascending.
-    short_lengths: Vec<usize>,
+    /// Hash of a short reference's first `short_min_words` words to the index of its
+    /// first entry in `shorts`.
+    short_prefixes: HashTable,
+    /// Short references sorted by prefix hash (entries sharing a prefix are adjacent).
+    shorts: Vec<(u64, ShortRef)>,
     stats: IndexStats,
 }
 
@@ -321,11 +403,14 @@ impl ReferenceIndex {
         T: AsRef<str>,
     {
         config.validate()?;
-        let n = config.n;
+        let (n, m) = (config.n, config.short_min_words);
+        let too_large = || DecontaminationError::TooLarge {
+            limit: u64::from(u32::MAX / 2),
+        };
         let mut names: Vec<Arc<str>> = Vec::new();
         let mut name_ids: HashMap<String, u32> = HashMap::new();
         let mut pairs: Vec<(u64, u32)> = Vec::new();
-        let mut short_lengths: Vec<usize> = Vec::new();
+        let mut shorts: Vec<(u64, ShortRef)> = Vec::new();
         let mut stats = IndexStats::default();
         for (name, text) in references {
             stats.references += 1;
@@ -333,43 +418,47 @@ impl ReferenceIndex {
             let id = match name_ids.get(name) {
                 Some(&id) => id,
                 None => {
-                    let id =
-                        u32::try_from(names.len()).map_err(|_| DecontaminationError::TooLarge {
-                            limit: u64::from(u32::MAX),
-                        })?;
+                    let id = u32::try_from(names.len()).map_err(|_| too_large())?;
                     names.push(Arc::from(name));
                     name_ids.insert(name.to_owned(), id);
                     id
                 }
             };
             let (hashes, _) = word_hashes(text.as_ref());
-            let words = hashes.len() / 8;
+            let words = hashes.len();
             if words >= n {
                 stats.long += 1;
-                pairs.extend(
-                    hashes
-                        .windows(8 * n)
-                        .step_by(8)
-                        .map(|w| (ngram_hash(w), id)),
-                );
-            } else if words >= config.short_min_words {
+                for_each_ngram(&hashes, n, |_, h| pairs.push((h, id)));
+            } else if words >= m {
                 stats.short_whole += 1;
-                pairs.push((ngram_hash(&hashes), id));
-                if !short_lengths.contains(&words) {
-                    short_lengths.push(words);
-                }
+                let short = ShortRef {
+                    hash: ngram_hash(&hashes),
+                    words: u32::try_from(words).map_err(|_| too_large())?,
+                    id,
+                };
+                shorts.push((ngram_hash(&hashes[..m]), short));
             } else {
                 stats.skipped += 1;
             }
         }
-        short_lengths.sort_unstable();
         let table = HashTable::build(pairs)?;
-        stats.ngrams = table.len();
+        // Stable: among equal prefixes, input order (first name wins on equal texts).
+        shorts.sort_by_key(|&(p, _)| p);
+        let mut prefix_pairs: Vec<(u64, u32)> = Vec::new();
+        for (i, &(p, _)) in shorts.iter().enumerate() {
+            if i == 0 || shorts[i - 1].0 != p {
+                prefix_pairs.push((p, u32::try_from(i).map_err(|_| too_large())?));
+            }
+        }
+        let short_prefixes = HashTable::build(prefix_pairs)?;
+        stats.ngrams = table.len() + shorts.len();
         Ok(ReferenceIndex {
             n,
+            short_min_words: m,
             names,
             table,
-            short_lengths,
+            short_prefixes,
+            shorts,
             stats,
         })
     }
@@ -384,31 +473,44 @@ impl ReferenceIndex {
         self.stats
     }
 
-    /// Heap bytes held by the index (hash table and names).
+    /// Heap bytes held by the index (tables, filters and names).
     pub fn memory_bytes(&self) -> usize {
         self.table.memory_bytes()
+            + self.short_prefixes.memory_bytes()
+            + self.shorts.capacity() * std::mem::size_of::<(u64, ShortRef)>()
             + self.names.iter().map(|s| s.len() + 16).sum::<usize>()
             + self.names.capacity() * 16
     }
 
-    /// The reference n-grams of `text`, in document order (for each start word, the
-    /// n-gram first, then whole short references by length).
+    /// The reference n-grams of `text`, in document order (by first word, then length).
+    /// One pass over the words for the n-grams and, when short references are indexed,
+    /// one for their `short_min_words`-word prefixes.
     pub fn find(&self, text: &str) -> Vec<Match> {
         let (hashes, spans) = word_hashes(text);
-        let words = spans.len();
         let mut found: Vec<(usize, usize, u32)> = Vec::new(); // (first word, length, id)
-        let lengths = std::iter::once(self.n).chain(self.short_lengths.iter().copied());
-        for len in lengths {
-            if words < len {
-                continue;
+        for_each_ngram(&hashes, self.n, |i, h| {
+            if let Some(id) = self.table.get(h) {
+                found.push((i, self.n, id));
             }
-            for (i, w) in hashes.windows(8 * len).step_by(8).enumerate() {
-                if let Some(id) = self.table.get(ngram_hash(w)) {
-                    found.push((i, len, id));
+        });
+        if !self.shorts.is_empty() {
+            for_each_ngram(&hashes, self.short_min_words, |i, h| {
+                let Some(first) = self.short_prefixes.get(h) else {
+                    return;
+                };
+                for &(p, s) in &self.shorts[first as usize..] {
+                    if p != h {
+                        break;
+                    }
+                    let len = s.words as usize;
+                    if i + len <= hashes.len() && ngram_hash(&hashes[i..i + len]) == s.hash {
+                        found.push((i, len, s.id));
+                    }
                 }
-            }
+            });
+            found.sort_unstable();
+            found.dedup_by_key(|&mut (i, len, _)| (i, len));
         }
-        found.sort_unstable();
         found
             .into_iter()
             .map(|(i, len, id)| {
@@ -667,6 +769,19 @@ mod tests {
             serde_json::from_str(r#"{"n": 8, "mode": "remove_spans"}"#).expect("parses");
         assert_eq!(c.mode, DecontaminationMode::RemoveSpans);
         assert!(serde_json::from_str::<DecontaminationConfig>(r#"{"ngram": 8}"#).is_err());
+    }
+
+    #[test]
+    fn rolling_hash_equals_direct_hash() {
+        let w: Vec<u64> = (0..40u64).map(|i| xxh3_64(&i.to_le_bytes())).collect();
+        for len in [1, 3, 13] {
+            let mut n = 0;
+            for_each_ngram(&w, len, |i, h| {
+                assert_eq!(h, ngram_hash(&w[i..i + len]), "len {len} at {i}");
+                n += 1;
+            });
+            assert_eq!(n, w.len() - len + 1);
+        }
     }
 
     #[test]

@@ -67,15 +67,14 @@ pub(super) fn v4_at(text: &str, p: usize, skip_numbering: bool) -> Option<usize>
     Some(i)
 }
 
-/// After an IPv4 address: what [`right_ok`] allows, plus a port (`:8080`) or a prefix
-/// length (`/24`); a dot followed by a letter continues a host name (`1.2.3.4.in-addr`).
+/// After an IPv4 address: what [`right_ok`] allows, plus a port (`:8080`), a URL path or a
+/// prefix length (`/24`); a dot followed by a letter continues a host name
+/// (`1.2.3.4.in-addr`), and `-.` continues a number run (SVG path data).
 fn v4_right_ok(text: &str, end: usize) -> bool {
     let b = text.as_bytes();
     match b.get(end) {
-        Some(b':' | b'/') if b.get(end + 1).is_some_and(u8::is_ascii_digit) => {
-            let e = super::bounds::digit_run_end(b, end + 1);
-            right_ok(text, e)
-        }
+        Some(b'/') => true,
+        Some(b':') if b.get(end + 1).is_some_and(u8::is_ascii_digit) => true,
         Some(b'.') if b.get(end + 1).is_some_and(u8::is_ascii_alphabetic) => false,
         Some(b'-') if b.get(end + 1) == Some(&b'.') => false,
         _ => right_ok(text, end),
@@ -174,7 +173,9 @@ const NUMBERING_WORDS: &[&str] = &[
 
 /// Whether one of the two words before `p` (on the same line, not past a sentence end) is
 /// a numbering keyword, or ends in `version` (`"pluginVersion":"2.3.0.18"`). Words are
-/// runs of letters, digits and `§`, so `?v=` and `"Update` count.
+/// whitespace-separated, and within one the part after the last quote, `=`, `:`, `?`, `&`
+/// or bracket counts (`?v=`, `"Update`); a word with a `.` or `/` inside is a file name or
+/// URL, never a keyword (`Rules.pdf 69.217.40.39` is an address).
 fn numbering_context(text: &str, p: usize) -> bool {
     let mut s = p.saturating_sub(40);
     while !text.is_char_boundary(s) {
@@ -182,14 +183,19 @@ fn numbering_context(text: &str, p: usize) -> bool {
     }
     let head = &text[s..p];
     let head = head.rsplit(['\n', ';', '!', '?']).next().unwrap_or(head);
-    head.split(|c: char| !(c.is_alphanumeric() || c == '§'))
-        .filter(|w| !w.is_empty())
-        .rev()
-        .take(2)
-        .any(|w| {
-            NUMBERING_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k))
-                || (w.len() > 7 && w[w.len() - 7..].eq_ignore_ascii_case("version"))
-        })
+    head.split_whitespace().rev().take(2).any(|token| {
+        let w = token
+            .split([
+                '"', '\'', '=', ':', '?', '&', '(', ')', '[', ']', '{', '}', ',',
+            ])
+            .rfind(|w| !w.is_empty())
+            .unwrap_or("")
+            .trim_end_matches('.');
+        NUMBERING_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k))
+            || (w.len() > 7
+                && w.is_char_boundary(w.len() - 7)
+                && w[w.len() - 7..].eq_ignore_ascii_case("version"))
+    })
 }
 
 #[inline]
@@ -309,6 +315,14 @@ mod tests {
         assert_eq!(v4("host 81.2.69.160:53 ok"), Some("81.2.69.160"));
         assert_eq!(v4("x-real-ip: 144.76.166.0,"), Some("144.76.166.0"));
         assert_eq!(v4("net 151.101.1.69/24"), Some("151.101.1.69"));
+        assert_eq!(
+            v4("src='http://103.106.247.216/14/accsxx1.js'"),
+            Some("103.106.247.216")
+        );
+        assert_eq!(
+            v4("Soccer_League_Rules.pdf 69.217.40.39 20080509190241"),
+            Some("69.217.40.39")
+        );
         assert_eq!(v4("(203.0.114.9)"), Some("203.0.114.9"));
         assert_eq!(v4("IP:66.249.66.1"), Some("66.249.66.1"));
     }
