@@ -88,10 +88,10 @@ pub(super) fn next_digit(b: &[u8], mut i: usize) -> Option<usize> {
     while i + 8 <= b.len() {
         let chunk: [u8; 8] = b[i..i + 8].try_into().unwrap_or([0; 8]);
         let x = u64::from_le_bytes(chunk) ^ (ONES * u64::from(b'0'));
-        if x.wrapping_sub(ONES * 10) & !x & HIGH != 0 {
-            if let Some(k) = chunk.iter().position(u8::is_ascii_digit) {
-                return Some(i + k);
-            }
+        if x.wrapping_sub(ONES * 10) & !x & HIGH != 0
+            && let Some(k) = chunk.iter().position(u8::is_ascii_digit)
+        {
+            return Some(i + k);
         }
         i += 8;
     }

@@ -133,7 +133,7 @@ pub(super) fn luhn_ok(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Whether the issuer prefix and the length belong to a card network.

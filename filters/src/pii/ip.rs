@@ -88,7 +88,7 @@ fn v4_right_ok(text: &str, end: usize) -> bool {
 /// well-known resolvers and infrastructure (`8.8.8.8`, `1.1.1.1`, `4.2.2.2`), which
 /// identify no person.
 fn version_shaped([a, b, c, d]: [u8; 4]) -> bool {
-    (a < 10 && b < 10) || (b < 10 && c == 0) || [b, c, d].iter().filter(|&&x| x == 0).count() >= 2
+    (b < 10 && (a < 10 || c == 0)) || [b, c, d].iter().filter(|&&x| x == 0).count() >= 2
 }
 
 /// Whether an IPv4 address is public (see the module documentation for the ranges).
@@ -270,10 +270,12 @@ pub(super) fn v6_at(text: &str, p: usize) -> Option<usize> {
         return None;
     }
     // Glued to a word, or followed by an embedded IPv4 tail (`::ffff:1.2.3.4`).
-    if char_at(text, end).is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':'))
-        && !(matches!(b.get(end), Some(b'.' | b':'))
-            && !b.get(end + 1).is_some_and(u8::is_ascii_alphanumeric))
-    {
+    let glued = match char_at(text, end) {
+        Some(c) if c.is_alphanumeric() || c == '_' => true,
+        Some('.' | ':') => b.get(end + 1).is_some_and(u8::is_ascii_alphanumeric),
+        _ => false,
+    };
+    if glued {
         return None;
     }
     Some(end)

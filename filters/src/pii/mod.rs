@@ -279,17 +279,10 @@ impl PiiOutcome {
 
 /// Finds and replaces personal data in documents. Stateless between documents, so one
 /// redactor can be shared by threads, and its output depends on the document alone.
-#[derive(Debug, Clone)]
+/// `Default` is FineWeb's setting: e-mail and public IP.
+#[derive(Debug, Clone, Default)]
 pub struct PiiRedactor {
     config: PiiConfig,
-}
-
-impl Default for PiiRedactor {
-    fn default() -> Self {
-        PiiRedactor {
-            config: PiiConfig::default(),
-        }
-    }
 }
 
 impl PiiRedactor {
@@ -346,12 +339,12 @@ impl PiiRedactor {
             let run_end = bounds::digit_run_end(b, p);
             let hit = self.numeric_at(text, p, run_end);
             i = run_end;
-            if let Some(h) = hit {
-                if h.range.start >= last_end {
-                    i = i.max(h.range.end);
-                    last_end = h.range.end;
-                    out.push(h);
-                }
+            if let Some(h) = hit
+                && h.range.start >= last_end
+            {
+                i = i.max(h.range.end);
+                last_end = h.range.end;
+                out.push(h);
             }
         }
     }
@@ -363,31 +356,35 @@ impl PiiRedactor {
         let b = text.as_bytes();
         let hit = |kind, range| Some(PiiHit { kind, range });
         if c.ip {
-            if ip::v6_candidate(b, p) {
-                if let Some(e) = ip::v6_at(text, p) {
-                    return hit(PiiKind::Ip, p..e);
-                }
+            if ip::v6_candidate(b, p)
+                && let Some(e) = ip::v6_at(text, p)
+            {
+                return hit(PiiKind::Ip, p..e);
             }
-            if run_end - p <= 3 && b.get(run_end) == Some(&b'.') {
-                if let Some(e) = ip::v4_at(text, p, c.ip_skip_numbering_context) {
-                    return hit(PiiKind::Ip, p..e);
-                }
-            }
-        }
-        if c.iban && p >= 2 && b[p - 1].is_ascii_uppercase() && b[p - 2].is_ascii_uppercase() {
-            if let Some(e) = iban::at(text, p - 2) {
-                return hit(PiiKind::Iban, p - 2..e);
+            if run_end - p <= 3
+                && b.get(run_end) == Some(&b'.')
+                && let Some(e) = ip::v4_at(text, p, c.ip_skip_numbering_context)
+            {
+                return hit(PiiKind::Ip, p..e);
             }
         }
-        if c.phone {
-            if let Some((s, e)) = phone::at(text, p, run_end) {
-                return hit(PiiKind::Phone, s..e);
-            }
+        if c.iban
+            && p >= 2
+            && b[p - 1].is_ascii_uppercase()
+            && b[p - 2].is_ascii_uppercase()
+            && let Some(e) = iban::at(text, p - 2)
+        {
+            return hit(PiiKind::Iban, p - 2..e);
         }
-        if c.credit_card {
-            if let Some(e) = card::at(text, p, run_end) {
-                return hit(PiiKind::CreditCard, p..e);
-            }
+        if c.phone
+            && let Some((s, e)) = phone::at(text, p, run_end)
+        {
+            return hit(PiiKind::Phone, s..e);
+        }
+        if c.credit_card
+            && let Some(e) = card::at(text, p, run_end)
+        {
+            return hit(PiiKind::CreditCard, p..e);
         }
         None
     }

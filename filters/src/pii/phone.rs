@@ -123,11 +123,10 @@ fn exchange(b: &[u8], i: usize) -> bool {
 fn plain_nanp(b: &[u8], i: usize, context: impl FnOnce() -> bool) -> Option<usize> {
     let sep1 = *b.get(i + 3)?;
     let sep2 = *b.get(i + 7)?;
-    let seps_ok = match (sep1, sep2) {
-        (b'-', b'-') | (b'.', b'.') | (b' ', b'-') => true,
-        (b' ', b' ') => true,
-        _ => false,
-    };
+    let seps_ok = matches!(
+        (sep1, sep2),
+        (b'-', b'-') | (b'.', b'.') | (b' ', b'-') | (b' ', b' ')
+    );
     let shape = seps_ok && area_code(b, i) && exchange(b, i + 4) && digits_exact(b, i + 8, 4);
     (shape && (sep2 != b' ' || context())).then_some(i + 12)
 }
