@@ -40,10 +40,11 @@ fn is_reserved_domain(domain: &str, tld: &str) -> bool {
 }
 
 /// Closing punctuation that may follow an address in prose.
-const CLOSERS: &str = ".,;:!)]}>\"'”’»*|";
+const CLOSERS: &str = ".,;:!)]}\"'”’»*|";
 
 /// Whether the address ending at `e` is followed by a delimiter: whitespace, the end, `?`
-/// (a `mailto:` query), or closing punctuation that is itself followed by whitespace, the
+/// (a `mailto:` query), a tag bracket (`a@b.com</a>`, `mailto:a@b.com">`), or closing
+/// punctuation that is itself followed by whitespace, the
 /// end or more closing punctuation (`a@b.com).`). Uuencoded and base64 blocks, where `@`
 /// is common, fail this almost always (`PUDSY@R.S-D77.UI$.$9`).
 fn right_delimited(text: &str, e: usize) -> bool {
@@ -51,7 +52,7 @@ fn right_delimited(text: &str, e: usize) -> bool {
     loop {
         match rest.next() {
             None => return true,
-            Some(c) if c.is_whitespace() || c == '?' => return true,
+            Some(c) if c.is_whitespace() || matches!(c, '?' | '<' | '>') => return true,
             Some(c) if CLOSERS.contains(c) => continue,
             Some(_) => return false,
         }
@@ -176,6 +177,10 @@ mod tests {
             ["first_last@sub-d.example.io"]
         );
         assert_eq!(find("a@b.xn--p1ai"), ["a@b.xn--p1ai"]);
+        assert_eq!(
+            find("<A HREF=\"mailto:save@xs4all.nl\">save@xs4all.nl</A>"),
+            ["save@xs4all.nl", "save@xs4all.nl"]
+        );
     }
 
     #[test]
