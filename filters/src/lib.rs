@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod c4;
 pub mod classifier;
+pub mod decontaminate;
 pub mod dedup;
 mod fast_hash;
 pub mod filter;
@@ -16,6 +17,7 @@ pub mod gopher_quality;
 pub mod gopher_repetition;
 pub mod integrity;
 pub mod language;
+pub mod pii;
 pub mod registry;
 mod rng;
 pub mod toxicity;
