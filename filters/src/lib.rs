@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod c4;
 pub mod classifier;
 pub mod decontaminate;
+pub mod decontaminate_filter;
 pub mod dedup;
 mod fast_hash;
 pub mod filter;

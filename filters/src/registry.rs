@@ -137,7 +137,8 @@ pub struct FilterDef {
 }
 
 /// Every filter, in the default order of a chain: cheap checks first, so expensive ones
-/// see fewer documents; text-editing filters before the ones that judge what is left.
+/// see fewer documents; decontamination and PII redaction last, on what is kept (as
+/// FineWeb redacted PII after its filters).
 pub const FILTERS: &[FilterDef] = &[
     crate::url::DEF,
     crate::integrity::DEF,
@@ -149,6 +150,8 @@ pub const FILTERS: &[FilterDef] = &[
     crate::fineweb::DEF,
     crate::toxicity::DEF,
     crate::classifier::step::DEF,
+    crate::decontaminate_filter::DEF,
+    crate::pii::filter::DEF,
 ];
 
 /// The filter named `name`, if there is one.

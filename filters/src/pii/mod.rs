@@ -32,6 +32,8 @@ mod iban;
 mod ip;
 mod phone;
 
+pub mod filter;
+
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};

@@ -102,6 +102,11 @@ impl PartitionStats for CountPartitionStats {
 pub struct TokenSummary {
     /// xxh3-64 of the `tokenizer.json` the counts were made with.
     pub tokenizer: String,
+    /// `fast` (curate's byte-level BPE encoder, ids identical to Hugging Face
+    /// `tokenizers`) or `huggingface` (the tokenizer has features the fast path does not
+    /// cover), and why.
+    #[serde(default)]
+    pub encoder: String,
     pub total: TokenCounts,
     /// Every document of a source, with the domain the source declares.
     pub by_source: BTreeMap<String, SourceTokenCounts>,
@@ -187,6 +192,11 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         |partitions| {
             let mut summary = TokenSummary {
                 tokenizer: tokenizer_fingerprint.clone(),
+                encoder: format!(
+                    "{} ({})",
+                    tokenizer.encoder_path(),
+                    tokenizer.encoder_path_reason()
+                ),
                 ..TokenSummary::default()
             };
             for stats in partitions.values() {
@@ -351,6 +361,9 @@ fn summary_line(summary: &TokenSummary, seconds: f64, resumed: usize) -> String 
         domains.join(", "),
         seconds
     );
+    if let Some(path) = summary.encoder.split(' ').next().filter(|p| !p.is_empty()) {
+        line.push_str(&format!("; {path} encoder"));
+    }
     if resumed > 0 {
         line.push_str(&format!(
             "; {resumed} partitions kept from an interrupted run"

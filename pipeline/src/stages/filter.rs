@@ -44,7 +44,26 @@ pub struct FilterPartitionStats {
     /// Documents routed to another domain, per domain classifier and source.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub routed: BTreeMap<String, Routed>,
+    /// What editing filters changed in kept documents (see [`Edits`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub edits: Edits,
     pub seconds: f64,
+}
+
+/// Sums of the `<filter>.edits.<what>` signals over the kept documents: what editing
+/// filters replaced or cut (`pii.edits.email`: e-mail addresses replaced by their
+/// placeholder; `decontaminate.edits.spans`: benchmark spans cut out).
+pub type Edits = BTreeMap<String, u64>;
+
+/// Adds the edit signals of a kept document's verdicts.
+fn add_edits(edits: &mut Edits, outcome: &ChainOutcome) {
+    for verdict in &outcome.verdicts {
+        for signal in &verdict.verdict.signals {
+            if signal.name.contains(".edits.") && signal.value > 0.0 {
+                *edits.entry(signal.name.to_owned()).or_default() += signal.value as u64;
+            }
+        }
+    }
 }
 
 /// Documents a domain classifier routed: to which domain, in all and per source (the
@@ -83,6 +102,9 @@ pub struct FilterSummary {
     /// The filter profile each source ran.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub profiles: BTreeMap<String, String>,
+    /// What editing filters changed in kept documents, summed (see [`Edits`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub edits: Edits,
 }
 
 impl PartitionStats for FilterPartitionStats {
@@ -133,7 +155,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             let input = upstream.part(partition)?;
             let part = format!("part-{}.parquet", partition_key(partition));
             let rejected = write_rejected.then(|| format!("rejected/{part}"));
-            let (sources, routed) = filter_part(
+            let (sources, routed, edits) = filter_part(
                 &chains,
                 input,
                 &stage_dir.join(&part),
@@ -147,12 +169,17 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
                 rejected,
                 sources,
                 routed,
+                edits,
                 seconds: started.elapsed().as_secs_f64(),
             })
         },
         |partitions| {
             let mut routed: BTreeMap<String, Routed> = BTreeMap::new();
+            let mut edits = Edits::new();
             for partition in partitions.values() {
+                for (name, count) in &partition.edits {
+                    *edits.entry(name.clone()).or_default() += count;
+                }
                 for (name, r) in &partition.routed {
                     routed.entry(name.clone()).or_default().add(r);
                 }
@@ -160,6 +187,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             FilterSummary {
                 funnel: FunnelSummary::from_partitions(partitions.values().map(|p| &p.sources)),
                 routed,
+                edits,
                 profiles: job
                     .sources
                     .iter()
@@ -249,8 +277,9 @@ fn filter_part(
     rejected_output: Option<&std::path::Path>,
     row_group_rows: usize,
     progress: &crate::progress::StageProgress,
-) -> Result<(SourceFunnels, RoutedByClassifier)> {
+) -> Result<(SourceFunnels, RoutedByClassifier, Edits)> {
     let mut funnels: BTreeMap<String, (String, Funnel)> = BTreeMap::new();
+    let mut edits = Edits::new();
     let mut routed: BTreeMap<String, Routed> = BTreeMap::new();
     let mut kept_writer: Option<PartWriter> = None;
     let mut rejected_writer: Option<PartWriter> = None;
@@ -282,6 +311,7 @@ fn filter_part(
                 _ => {
                     let new_len = outcome.new_text.as_ref().map_or(text_len, String::len);
                     funnel.output.add(Counts::one(new_len));
+                    add_edits(&mut edits, outcome);
                     funnel.bytes_edited_out += (text_len - new_len.min(text_len)) as u64;
                     if let Some(target) = outcome.route()
                         && target.1 != columns.domains.value(row)
@@ -340,7 +370,7 @@ fn filter_part(
         };
         writer.commit()?;
     }
-    Ok((funnels, routed))
+    Ok((funnels, routed, edits))
 }
 
 /// The annotation columns the input does not already have.
@@ -512,6 +542,14 @@ fn summary_line(summary: &FilterSummary, seconds: f64, resumed: usize) -> String
             .map(|(filter, counts)| format!("{filter} {}", counts.documents))
             .collect();
         line.push_str(&format!("; dropped by {}", by.join(", ")));
+    }
+    if !summary.edits.is_empty() {
+        let edits: Vec<String> = summary
+            .edits
+            .iter()
+            .map(|(name, count)| format!("{} {count}", name.replace(".edits.", " ")))
+            .collect();
+        line.push_str(&format!("; edited: {}", edits.join(", ")));
     }
     for (name, routed) in &summary.routed {
         line.push_str(&format!(
