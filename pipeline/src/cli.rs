@@ -27,6 +27,8 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Validate a job file and print the resolved plan, without running anything.
     Check(commands::check::CheckArgs),
+    /// Write a commented starter job for inputs (`PATH[=DOMAIN]`), checked by loading it.
+    Init(commands::init::InitArgs),
     /// Remove exact and near-duplicate documents (and repeated lines) from JSONL or
     /// Parquet files, outside a job; writes the kept documents and `removed.jsonl`.
     Dedup(commands::dedup::DedupArgs),
@@ -63,6 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Check(args) => commands::check::run(args),
+        Command::Init(args) => commands::init::run(args),
         Command::Dedup(args) => commands::dedup::run(args),
         Command::Tag(args) => commands::tag::run(args),
         Command::Budget(args) => commands::budget::run(args),

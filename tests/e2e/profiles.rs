@@ -315,3 +315,41 @@ phone = true
     assert_eq!(record["summary"]["edits"]["pii.edits.email"], 1);
     assert_eq!(record["summary"]["edits"]["pii.edits.phone"], 1);
 }
+
+#[test]
+fn init_writes_a_starter_job_that_checks_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = repo_root().join("fixtures");
+    let job = dir.path().join("jobs/starter.toml");
+    let crawl = format!("{}/general/crawl.warc.gz", fixtures.display());
+    let news = format!("{}/finance/news.jsonl=finance", fixtures.display());
+    run_ok(&[
+        "init",
+        &crawl,
+        &news,
+        "-o",
+        job.to_str().unwrap(),
+        "--name",
+        "starter",
+    ]);
+    let text = std::fs::read_to_string(&job).unwrap();
+    assert!(text.contains("filters = \"web\""), "{text}");
+    assert!(text.contains("filters = \"curated\""), "{text}");
+    assert!(text.contains("finance = 0.5\ngeneral = 0.5"), "{text}");
+    // It refuses to overwrite without --force.
+    let stderr = run_err(&["init", &crawl, "-o", job.to_str().unwrap()]);
+    assert!(stderr.contains("exists"), "{stderr}");
+    let out = dir.path().join("out");
+    run_ok(&[
+        "run",
+        job.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--until",
+        "filter",
+        "--quiet",
+    ]);
+    let record = stage_record(&out.join("starter/02-filter"));
+    assert_eq!(record["summary"]["profiles"]["news"], "curated");
+    assert_eq!(record["summary"]["profiles"]["crawl"], "web");
+}

@@ -5,6 +5,7 @@ pub mod check;
 pub mod count;
 pub mod dedup;
 pub mod extract;
+pub mod init;
 pub mod inputs;
 pub mod query;
 pub mod report;
