@@ -9,6 +9,7 @@ mod corpora_ingest;
 mod dedup;
 mod extract;
 mod fixtures_job;
+mod observability;
 mod query;
 mod report;
 mod resume;
