@@ -153,6 +153,7 @@ fn run_stages(
                 record.failure = Some(RunFailure {
                     stage: name.to_owned(),
                     error: message.clone(),
+                    cost: Some(cost),
                 });
                 tracing::error!(
                     target: CONSOLE,

@@ -126,9 +126,11 @@ fn source_retention(report: &Report, alerts: &mut Vec<Alert>) {
             .funnel
             .iter()
             .filter_map(|f| Some((f, f.by_source.get(source)?)))
+            // Documents, not the records ingest skipped: those never reached the source.
             .flat_map(|(f, g)| {
                 g.reasons
                     .iter()
+                    .filter(|(_, flow)| flow.bytes.is_some())
                     .map(move |(r, flow)| (f, r, flow.documents))
             })
             .max_by(|a, b| a.2.cmp(&b.2).then(b.1.cmp(a.1)));

@@ -75,7 +75,10 @@ pub fn cost_lines(
         });
     }
     for (stage, timing) in stages.iter().zip(timings) {
-        if let Some(cost) = timing.cost {
+        let failed = run
+            .and_then(|r| r.failure.as_ref())
+            .filter(|f| f.stage == timing.stage);
+        if let Some(cost) = timing.cost.or(failed.and_then(|f| f.cost)) {
             lines.push(CostLine {
                 step: timing.stage.clone(),
                 cost,

@@ -46,6 +46,9 @@ pub struct RunIdentity {
 pub struct RunFailure {
     pub stage: String,
     pub error: String,
+    /// What the stage cost until it failed (it may have left no record to hold it).
+    #[serde(default)]
+    pub cost: Option<StepCost>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
