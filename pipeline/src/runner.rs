@@ -138,7 +138,11 @@ fn run_stages(
         let meter = CostMeter::start();
         let result = run_stage(stage, &context, upstream_dir.as_deref());
         let cost = meter.finish();
-        if let Err(error) = record_cost(&stage_dir, "cost", &cost) {
+        // An up-to-date stage keeps its record untouched: its cost stays that of the run
+        // that made its output.
+        if !matches!(result, Ok(StageOutcome::UpToDate { .. }))
+            && let Err(error) = record_cost(&stage_dir, "cost", &cost)
+        {
             warn!(
                 event = "cost_not_recorded",
                 stage = name,
