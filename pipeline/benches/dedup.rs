@@ -52,6 +52,7 @@ fn options() -> RunOptions {
         force: Some(Stage::Dedup),
         threads: 1,
         show_progress: false,
+        ..RunOptions::default()
     }
 }
 

@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::commands;
+use crate::logging::LogFormat;
 
 /// Turn raw web scrape and domain corpora into pretraining data.
 ///
@@ -13,6 +14,10 @@ use crate::commands;
 #[derive(Debug, Parser)]
 #[command(name = "curate", version, about, long_about)]
 pub struct Cli {
+    /// How events go to stderr: `human` lines, or `json` (one object per line, for batch
+    /// jobs). `CURATE_LOG=info` (or `debug`) shows more of them.
+    #[arg(long, value_enum, global = true, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -63,7 +68,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run(args) => commands::run::run(args),
+        Command::Run(args) => commands::run::run(args, cli.log_format),
         Command::Check(args) => commands::check::run(args),
         Command::Init(args) => commands::init::run(args),
         Command::Dedup(args) => commands::dedup::run(args),

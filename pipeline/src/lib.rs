@@ -6,12 +6,15 @@
 pub mod cli;
 pub mod commands;
 pub mod document;
+pub mod heartbeat;
 pub use curate_extract as extract;
 pub mod filtering;
 pub mod ingest;
 pub mod job;
+pub mod logging;
 pub mod progress;
 pub mod report;
 pub mod run;
 pub mod runner;
 pub mod stages;
+pub mod timestamp;

@@ -1,22 +1,24 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use curate::logging::{self, LogFormat};
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CURATE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    curate::run::cost::mark_process_start();
     let cli = curate::cli::Cli::parse();
+    let format = cli.log_format;
+    logging::init(format);
     match curate::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            match format {
+                LogFormat::Human => eprintln!("error: {error:#}"),
+                LogFormat::Json => tracing::error!(
+                    target: logging::CONSOLE,
+                    event = "error",
+                    "{error:#}"
+                ),
+            }
             ExitCode::FAILURE
         }
     }

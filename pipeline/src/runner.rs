@@ -1,9 +1,26 @@
 //! Running a job: its stages in order, each skipped when its output is up to date.
+//!
+//! Around every stage the runner emits the events people and log collectors follow
+//! (`stage_started`, `stage_finished` with the summary line, `stage_failed`), measures
+//! what the stage cost (CPU, wall, peak memory, into its `_stage.json` as `cost`), and
+//! keeps `run.json` (identity, failure) up to date, so a failed run still leaves the
+//! evidence its report shows.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
+use tracing::{info, info_span, warn};
 
+use crate::heartbeat::Heartbeat;
 use crate::job::ResolvedJob;
+use crate::logging::CONSOLE;
+use crate::progress::{human_bytes, set_current_stage};
 use crate::run::atomic::write_atomic;
+use crate::run::cost::{CostMeter, StepCost, record_cost};
+use crate::run::run_record::{
+    GIT_REVISION, RunFailure, RunIdentity, RunRecord, RunStatus, host_name,
+};
 use crate::stages::upstream::Upstream;
 use crate::stages::{
     Stage, StageContext, StageOutcome, count, dedup, filter, ingest, mix, shard, tokenizer,
@@ -11,6 +28,9 @@ use crate::stages::{
 
 /// The file in the run directory that records the resolved job.
 pub const RESOLVED_JOB_FILE: &str = "job.resolved.toml";
+
+/// The key of the funnel counting's cost in the count stage's `_stage.json`.
+pub const FUNNEL_COST_KEY: &str = "funnel_cost";
 
 /// How `curate run` was asked to run.
 #[derive(Debug, Clone, Default)]
@@ -23,16 +43,23 @@ pub struct RunOptions {
     pub threads: usize,
     /// Draw progress bars (only when stderr is a terminal).
     pub show_progress: bool,
+    /// Report the running stage this often (zero: never).
+    pub heartbeat: Duration,
+    /// The command line, for the run's identity.
+    pub command: Vec<String>,
 }
 
-/// One line per stage, as printed at the end of a run.
+/// One line per stage, as printed when it ends.
 #[derive(Debug, Clone)]
 pub struct StageReport {
     pub stage: Stage,
     pub outcome: StageOutcome,
+    pub cost: StepCost,
 }
 
-/// Runs the job's stages in order; returns what each did.
+/// Runs the job's stages in order; returns what each did. When a stage fails, the stages
+/// before it keep their records, `run.json` names the failed stage and its error, and the
+/// error is returned.
 pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageReport>> {
     std::fs::create_dir_all(&job.run_dir)
         .with_context(|| format!("cannot create run directory {}", job.run_dir.display()))?;
@@ -46,9 +73,45 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
         .build()
         .context("cannot start worker threads")?;
 
+    let mut record = RunRecord::new(identity(job, pool.current_num_threads(), options));
+    record.setup = Some(CostMeter::since_process_start().finish());
+    write_run_record(&record, &job.run_dir)?;
+    info!(
+        event = "run_started",
+        job = job.name.as_str(),
+        run_dir = %job.run_dir.display(),
+        curate_version = record.identity.curate_version.as_str(),
+        git_revision = GIT_REVISION,
+        threads = record.identity.threads,
+        input_files = record.identity.input_files,
+        input_bytes = record.identity.input_bytes,
+        "run {} started: {} input files, {}",
+        job.name,
+        record.identity.input_files,
+        human_bytes(record.identity.input_bytes)
+    );
+    let _heartbeat = Heartbeat::start(options.heartbeat);
+
+    let result = run_stages(job, options, &pool, &mut record);
+    set_current_stage(None);
+    record.finished_at = Some(crate::timestamp::now());
+    record.process = Some(CostMeter::since_process_start().finish());
+    if record.status == RunStatus::Running {
+        record.status = RunStatus::Complete;
+    }
+    write_run_record(&record, &job.run_dir)?;
+    result
+}
+
+fn run_stages(
+    job: &ResolvedJob,
+    options: &RunOptions,
+    pool: &rayon::ThreadPool,
+    record: &mut RunRecord,
+) -> Result<Vec<StageReport>> {
     let mut reports = Vec::new();
     // The stage whose output the next document stage reads.
-    let mut upstream_dir = None;
+    let mut upstream_dir: Option<PathBuf> = None;
     for stage in Stage::ALL {
         if options.until.is_some_and(|until| stage > until) {
             break;
@@ -58,37 +121,182 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
         }
         let context = StageContext {
             job,
-            pool: &pool,
+            pool,
             force: options.force.is_some_and(|force| stage >= force),
             show_progress: options.show_progress,
         };
-        let outcome = match stage {
-            Stage::Ingest => ingest::run(&context),
-            Stage::Filter => {
-                read_upstream(upstream_dir.as_deref()).and_then(|up| filter::run(&context, &up))
-            }
-            Stage::Dedup => {
-                read_upstream(upstream_dir.as_deref()).and_then(|up| dedup::run(&context, &up))
-            }
-            Stage::Tokenizer => {
-                read_upstream(upstream_dir.as_deref()).and_then(|up| tokenizer::run(&context, &up))
-            }
-            Stage::Count => {
-                read_upstream(upstream_dir.as_deref()).and_then(|up| count::run(&context, &up))
-            }
-            Stage::Mix => mix::run(&context),
-            Stage::Shard => shard::run(&context),
+        let name = stage.name();
+        let stage_dir = context.stage_dir(name);
+        let span = info_span!("stage", stage = name);
+        let _entered = span.enter();
+        info!(
+            event = "stage_started",
+            stage = name,
+            "stage {name} started"
+        );
+        set_current_stage(Some(name));
+        let meter = CostMeter::start();
+        let result = run_stage(stage, &context, upstream_dir.as_deref());
+        let cost = meter.finish();
+        // An up-to-date stage keeps its record untouched: its cost stays that of the run
+        // that made its output.
+        if !matches!(result, Ok(StageOutcome::UpToDate { .. }))
+            && let Err(error) = record_cost(&stage_dir, "cost", &cost)
+        {
+            warn!(
+                event = "cost_not_recorded",
+                stage = name,
+                "cannot record the cost of {name}: {error}"
+            );
         }
-        .with_context(|| format!("stage {} failed", stage.name()))?;
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                let message = format!("{error:#}");
+                record.status = RunStatus::Failed;
+                record.failure = Some(RunFailure {
+                    stage: name.to_owned(),
+                    error: message.clone(),
+                    cost: Some(cost),
+                });
+                tracing::error!(
+                    target: CONSOLE,
+                    event = "stage_failed",
+                    stage = name,
+                    wall_seconds = cost.wall_seconds,
+                    cpu_seconds = cost.cpu_seconds,
+                    error = message.as_str(),
+                    "failed: {message}"
+                );
+                return Err(error.context(format!("stage {name} failed")));
+            }
+        };
+        stage_finished(stage, &outcome, &cost);
+        if stage == Stage::Count {
+            count_funnel(&context)?;
+        }
         if stage.produces_documents() {
-            upstream_dir = Some(context.stage_dir(stage.name()));
+            explain_if_empty(&job.run_dir, name);
+            upstream_dir = Some(stage_dir);
         }
-        reports.push(StageReport { stage, outcome });
+        reports.push(StageReport {
+            stage,
+            outcome,
+            cost,
+        });
     }
     Ok(reports)
 }
 
-fn read_upstream(dir: Option<&std::path::Path>) -> Result<Upstream> {
+fn run_stage(
+    stage: Stage,
+    context: &StageContext<'_>,
+    upstream_dir: Option<&Path>,
+) -> Result<StageOutcome> {
+    match stage {
+        Stage::Ingest => ingest::run(context),
+        Stage::Filter => read_upstream(upstream_dir).and_then(|up| filter::run(context, &up)),
+        Stage::Dedup => read_upstream(upstream_dir).and_then(|up| dedup::run(context, &up)),
+        Stage::Tokenizer => read_upstream(upstream_dir).and_then(|up| tokenizer::run(context, &up)),
+        Stage::Count => read_upstream(upstream_dir).and_then(|up| count::run(context, &up)),
+        Stage::Mix => mix::run(context),
+        Stage::Shard => shard::run(context),
+    }
+}
+
+/// The line people see when a stage ends, and the event log collectors read.
+fn stage_finished(stage: Stage, outcome: &StageOutcome, cost: &StepCost) {
+    let (status, line) = match outcome {
+        StageOutcome::UpToDate { .. } => ("up_to_date", "up to date".to_owned()),
+        StageOutcome::Ran { summary, .. } => ("ran", summary.clone()),
+    };
+    info!(
+        target: CONSOLE,
+        event = "stage_finished",
+        stage = stage.name(),
+        status,
+        wall_seconds = cost.wall_seconds,
+        cpu_seconds = cost.cpu_seconds,
+        peak_rss_bytes = cost.peak_rss_bytes,
+        "{line}"
+    );
+}
+
+/// Counts the tokens of the earlier stages for the funnel (see `count::annotate_funnel`),
+/// measured as its own step, `count.funnel`.
+fn count_funnel(context: &StageContext<'_>) -> Result<()> {
+    let meter = CostMeter::start();
+    let counted = count::annotate_funnel(context)?;
+    if !counted {
+        return Ok(());
+    }
+    let cost = meter.finish();
+    let dir = context.stage_dir(Stage::Count.name());
+    if let Err(error) = record_cost(&dir, FUNNEL_COST_KEY, &cost) {
+        warn!(
+            event = "cost_not_recorded",
+            stage = "count",
+            "cannot record the cost of count.funnel: {error}"
+        );
+    }
+    info!(
+        event = "funnel_counted",
+        stage = "count",
+        wall_seconds = cost.wall_seconds,
+        cpu_seconds = cost.cpu_seconds,
+        "tokens of the earlier stages counted in {:.1} s",
+        cost.wall_seconds
+    );
+    Ok(())
+}
+
+/// A document stage that left nothing says which step removed everything.
+fn explain_if_empty(run_dir: &Path, stage: &str) {
+    match crate::report::empty_stage_cause(run_dir, stage) {
+        Ok(Some(cause)) => warn!(
+            target: CONSOLE,
+            event = "stage_output_empty",
+            stage,
+            cause = cause.as_str(),
+            "left no documents: {cause}"
+        ),
+        Ok(None) => {}
+        Err(error) => warn!(
+            event = "stage_output_unread",
+            stage, "cannot read what {stage} kept: {error:#}"
+        ),
+    }
+}
+
+fn read_upstream(dir: Option<&Path>) -> Result<Upstream> {
     let dir = dir.context("no stage before this one produced documents")?;
     Upstream::read(dir)
+}
+
+fn write_run_record(record: &RunRecord, run_dir: &Path) -> Result<()> {
+    record
+        .write(run_dir)
+        .with_context(|| format!("cannot write {}", run_dir.display()))
+}
+
+fn identity(job: &ResolvedJob, threads: usize, options: &RunOptions) -> RunIdentity {
+    let files: Vec<&PathBuf> = job.sources.iter().flat_map(|s| &s.files).collect();
+    let input_bytes = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    RunIdentity {
+        job: job.name.clone(),
+        job_file: job.job_file.display().to_string(),
+        curate_version: env!("CARGO_PKG_VERSION").to_owned(),
+        git_revision: GIT_REVISION.to_owned(),
+        started_at: crate::timestamp::now(),
+        seed: job.seed,
+        host: host_name(),
+        threads,
+        input_files: files.len() as u64,
+        input_bytes,
+        command: options.command.clone(),
+    }
 }

@@ -10,6 +10,7 @@ mod dedup;
 mod extract;
 mod finpile;
 mod fixtures_job;
+mod observability;
 mod profiles;
 mod query;
 mod report;

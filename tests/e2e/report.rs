@@ -601,7 +601,7 @@ fn chromium() -> PathBuf {
     path
 }
 
-fn chromium_command(profile: &Path) -> Command {
+pub fn chromium_command(profile: &Path) -> Command {
     let mut command = Command::new(chromium());
     command.args([
         "--headless",

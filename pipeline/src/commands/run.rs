@@ -1,13 +1,16 @@
 //! `curate run`: execute a job.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
 
 use crate::job::load_job;
+use crate::logging::{CONSOLE, LogFormat};
 use crate::runner::{RunOptions, run_job};
-use crate::stages::{Stage, StageOutcome};
+use crate::stages::Stage;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -28,36 +31,58 @@ pub struct RunArgs {
     /// Put the run directory under DIR instead of the job's `output_dir`.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// When stderr is not a terminal (or logs are JSON), report the running stage every N
+    /// seconds: partitions done, MB/s, ETA. 0 turns it off.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub heartbeat_seconds: u64,
 }
 
-pub fn run(args: RunArgs) -> Result<()> {
+pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
     let mut job = load_job(&args.job)?;
     if let Some(dir) = &args.output_dir {
         job.set_output_dir(dir);
     }
+    let on_terminal = std::io::stderr().is_terminal();
+    // Bars and JSON lines would share stderr: JSON logs get heartbeats instead.
+    let bars = !args.quiet && log_format == LogFormat::Human;
+    let heartbeat = if on_terminal && bars {
+        Duration::ZERO
+    } else {
+        Duration::from_secs(args.heartbeat_seconds)
+    };
     let options = RunOptions {
         until: args.until,
         force: args.force,
         threads: args.threads,
-        show_progress: !args.quiet,
+        show_progress: bars,
+        heartbeat,
+        command: std::env::args().collect(),
     };
-    let reports = run_job(&job, &options)?;
-    for report in reports {
-        let line = match &report.outcome {
-            StageOutcome::UpToDate { .. } => "up to date".to_owned(),
-            StageOutcome::Ran { summary, .. } => summary.clone(),
-        };
-        eprintln!("{:>10}  {line}", report.stage.name());
-    }
-    eprintln!("{:>10}  {}", "run", job.run_dir.display());
-    // The report is derived from the run directory: failing to write it loses nothing.
+    let result = run_job(&job, &options);
+    tracing::info!(
+        target: CONSOLE,
+        event = "run_finished",
+        label = "run",
+        ok = result.is_ok(),
+        run_dir = %job.run_dir.display(),
+        "{}",
+        job.run_dir.display()
+    );
+    // The report is derived from the run directory, also of a failed run (it shows the
+    // failure): failing to write it loses nothing.
     match crate::report::write_reports(&job.run_dir) {
-        Ok(_) => eprintln!(
-            "{:>10}  {}",
-            "report",
+        Ok(_) => tracing::info!(
+            target: CONSOLE,
+            event = "report_written",
+            label = "report",
+            path = %job.run_dir.join(crate::report::REPORT_HTML).display(),
+            "{}",
             job.run_dir.join(crate::report::REPORT_HTML).display()
         ),
-        Err(error) => eprintln!("warning: cannot write the report: {error:#}"),
+        Err(error) => tracing::warn!(
+            event = "report_failed",
+            "cannot write the report: {error:#}"
+        ),
     }
-    Ok(())
+    result.map(|_| ())
 }

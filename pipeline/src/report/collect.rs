@@ -17,6 +17,9 @@ use super::model::{
 };
 use super::records::{StageDir, discover, u64_at};
 use super::sections;
+use super::{alerts, overview};
+use crate::run::run_record::RunRecord;
+use crate::runner::RESOLVED_JOB_FILE;
 use crate::stages::dedup::decide::Reason;
 
 /// Example ids kept per drop reason.
@@ -72,6 +75,8 @@ pub fn collect(run_dir: &Path) -> Result<Report> {
         .iter()
         .map(|stage| timing(stage, funnels.iter().find(|f| f.stage == stage.name)))
         .collect();
+    let run = RunRecord::read(run_dir);
+    let costs = overview::cost_lines(run.as_ref(), &stages, &timings);
     let mix_dir = stages.iter().find(|s| s.name == "mix");
     let shards = sections::shards(run_dir)?;
     let mix = match mix_dir {
@@ -82,10 +87,17 @@ pub fn collect(run_dir: &Path) -> Result<Report> {
         Some(stage) => sections::budget(stage, mix.as_ref(), shards.as_ref())?,
         None => None,
     };
-    let report = Report {
+    let mut report = Report {
         format: REPORT_FORMAT.to_owned(),
         format_version: REPORT_FORMAT_VERSION,
         job: job.name,
+        identity: run.as_ref().map(|r| r.identity.clone()),
+        failure: run.and_then(|r| r.failure),
+        filter_profiles: overview::filter_profiles(&stages),
+        headline: Default::default(),
+        alerts: Vec::new(),
+        costs,
+        resolved_job: std::fs::read_to_string(run_dir.join(RESOLVED_JOB_FILE)).ok(),
         retained: retained(&funnels),
         dedup: funnels
             .iter()
@@ -106,6 +118,8 @@ pub fn collect(run_dir: &Path) -> Result<Report> {
         budget,
         shards,
     };
+    report.headline = overview::headline(&report);
+    report.alerts = alerts::alerts(&report);
     Ok(report)
 }
 
@@ -214,6 +228,7 @@ fn timing(stage: &StageDir, funnel: Option<&StageFunnel>) -> StageTiming {
         tokens_out,
         documents_per_second: rate(documents_in),
         bytes_per_second: rate(bytes_in),
+        cost: overview::stage_cost(stage),
     }
 }
 

@@ -170,6 +170,8 @@ pub fn compare_markdown(a_name: &str, a: &Report, b_name: &str, b: &Report) -> S
             rows,
         ));
     }
+    alerts_changed(a, b, &mut blocks);
+    costs_changed(a, b, &mut blocks);
     let output = |r: &Report| r.budget.as_ref().map(|b| b.output_tokens);
     if output(a).is_some() || output(b).is_some() {
         blocks.push(Block::Paragraph(format!(
@@ -180,6 +182,102 @@ pub fn compare_markdown(a_name: &str, a: &Report, b_name: &str, b: &Report) -> S
         )));
     }
     markdown::render(&blocks)
+}
+
+/// Alerts of B that A did not have, and those of A that B no longer has, matched by kind
+/// and subject (the numbers in a message change from run to run).
+fn alerts_changed(a: &Report, b: &Report, blocks: &mut Vec<Block>) {
+    let key = |alert: &super::model::Alert| (alert.kind.clone(), alert.subject.clone());
+    let keys_a: BTreeSet<_> = a.alerts.iter().map(key).collect();
+    let keys_b: BTreeSet<_> = b.alerts.iter().map(key).collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for alert in b.alerts.iter().filter(|x| !keys_a.contains(&key(x))) {
+        rows.push(vec![
+            "appeared in B".to_owned(),
+            alert.severity.as_str().to_owned(),
+            alert.message.clone(),
+        ]);
+    }
+    for alert in a.alerts.iter().filter(|x| !keys_b.contains(&key(x))) {
+        rows.push(vec![
+            "gone in B".to_owned(),
+            alert.severity.as_str().to_owned(),
+            alert.message.clone(),
+        ]);
+    }
+    blocks.push(Block::Heading(2, "Alerts".to_owned()));
+    if rows.is_empty() {
+        blocks.push(Block::Paragraph(format!(
+            "The same alerts in both runs ({}).",
+            a.alerts.len()
+        )));
+    } else {
+        blocks.push(table(&["change", "severity", "alert"], 3, rows));
+    }
+}
+
+fn signed_seconds(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) => format!("{:+.2} s", b - a),
+        _ => UNKNOWN.to_owned(),
+    }
+}
+
+fn opt_seconds(s: Option<f64>) -> String {
+    s.map_or_else(|| UNKNOWN.to_owned(), |s| format!("{s:.2} s"))
+}
+
+/// CPU and wall seconds of every measured step in A and B.
+fn costs_changed(a: &Report, b: &Report, blocks: &mut Vec<Block>) {
+    let mut steps: Vec<&str> = Vec::new();
+    for line in a.costs.iter().chain(&b.costs) {
+        if !steps.contains(&line.step.as_str()) {
+            steps.push(&line.step);
+        }
+    }
+    if steps.is_empty() {
+        return;
+    }
+    let find = |r: &Report, step: &str| r.costs.iter().find(|c| c.step == step).map(|c| c.cost);
+    let mut rows: Vec<Vec<String>> = steps
+        .iter()
+        .map(|step| {
+            let (ca, cb) = (find(a, step), find(b, step));
+            let cpu = |c: Option<crate::run::cost::StepCost>| c.map(|c| c.cpu_seconds);
+            let wall = |c: Option<crate::run::cost::StepCost>| c.map(|c| c.wall_seconds);
+            vec![
+                (*step).to_owned(),
+                opt_seconds(cpu(ca)),
+                opt_seconds(cpu(cb)),
+                signed_seconds(cpu(ca), cpu(cb)),
+                opt_seconds(wall(ca)),
+                opt_seconds(wall(cb)),
+                signed_seconds(wall(ca), wall(cb)),
+            ]
+        })
+        .collect();
+    let total = |r: &Report, f: fn(&crate::run::cost::StepCost) -> f64| {
+        (!r.costs.is_empty()).then(|| r.costs.iter().map(|c| f(&c.cost)).sum::<f64>())
+    };
+    let (cpu_a, cpu_b) = (total(a, |c| c.cpu_seconds), total(b, |c| c.cpu_seconds));
+    let (wall_a, wall_b) = (total(a, |c| c.wall_seconds), total(b, |c| c.wall_seconds));
+    rows.push(vec![
+        "total".to_owned(),
+        opt_seconds(cpu_a),
+        opt_seconds(cpu_b),
+        signed_seconds(cpu_a, cpu_b),
+        opt_seconds(wall_a),
+        opt_seconds(wall_b),
+        signed_seconds(wall_a, wall_b),
+    ]);
+    blocks.push(Block::Heading(2, "Cost per stage".to_owned()));
+    blocks.push(table(
+        &[
+            "step", "CPU A", "CPU B", "Δ CPU", "time A", "time B", "Δ time",
+        ],
+        1,
+        rows,
+    ));
 }
 
 #[cfg(test)]

@@ -1,11 +1,8 @@
 //! The report as a list of blocks (headings, paragraphs, tables, charts) that the Markdown
 //! and HTML writers render alike, so both always show the same numbers.
 
-use super::model::{Flow, Report, StageFunnel};
-use super::text::{
-    UNKNOWN, count, flops, large, megabytes_per_second, opt_count, opt_percent, percent, rate,
-    seconds, signed,
-};
+use super::model::{Flow, Report, Severity, StageFunnel};
+use super::text::{UNKNOWN, count, flops, large, opt_count, opt_percent, percent, signed};
 
 /// The charts of the HTML report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +23,14 @@ pub struct Table {
     pub text_columns: usize,
 }
 
+/// One alert as the pages show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertLine {
+    pub severity: Severity,
+    pub message: String,
+    pub look_at: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
     /// Level 1, 2 or 3.
@@ -34,9 +39,16 @@ pub enum Block {
     Bullets(Vec<String>),
     Table(Table),
     Chart(Chart),
+    /// The run failed: what the reader must see first.
+    Banner(String),
+    /// Labelled values (the run's identity, the headline numbers).
+    Facts(Vec<(String, String)>),
+    Alerts(Vec<AlertLine>),
+    /// Text folded away by default (the resolved job): a summary line and the text.
+    Details(String, String),
 }
 
-fn table(headers: &[&str], text_columns: usize, rows: Vec<Vec<String>>) -> Block {
+pub fn table(headers: &[&str], text_columns: usize, rows: Vec<Vec<String>>) -> Block {
     Block::Table(Table {
         headers: headers.iter().map(|h| (*h).to_owned()).collect(),
         rows,
@@ -44,7 +56,7 @@ fn table(headers: &[&str], text_columns: usize, rows: Vec<Vec<String>>) -> Block
     })
 }
 
-fn h2(text: &str) -> Block {
+pub fn h2(text: &str) -> Block {
     Block::Heading(2, text.to_owned())
 }
 
@@ -59,6 +71,7 @@ pub fn layout(report: &Report) -> Vec<Block> {
         None => "Run report".to_owned(),
     };
     let mut blocks = vec![Block::Heading(1, title)];
+    super::first_screen::first_screen(report, &mut blocks);
     if !report.notes.is_empty() {
         blocks.push(Block::Bullets(report.notes.clone()));
     }
@@ -69,7 +82,14 @@ pub fn layout(report: &Report) -> Vec<Block> {
     mix(report, &mut blocks);
     budget(report, &mut blocks);
     shards(report, &mut blocks);
-    timing(report, &mut blocks);
+    super::costs::timing(report, &mut blocks);
+    if let Some(resolved) = &report.resolved_job {
+        blocks.push(h2("Resolved job"));
+        blocks.push(Block::Details(
+            "job.resolved.toml: every default filled in, every glob expanded".to_owned(),
+            resolved.clone(),
+        ));
+    }
     blocks
 }
 
@@ -621,45 +641,4 @@ fn shards(report: &Report, blocks: &mut Vec<Block>) {
         count(s.padding_tokens),
         count(s.dropped_tokens),
     )));
-}
-
-fn timing(report: &Report, blocks: &mut Vec<Block>) {
-    blocks.push(h2("Stages"));
-    let rows = report
-        .stages
-        .iter()
-        .map(|s| {
-            let partitions = if s.partitions_total > 0 {
-                format!("{}/{}", s.partitions_done, s.partitions_total)
-            } else {
-                UNKNOWN.to_owned()
-            };
-            vec![
-                s.stage.clone(),
-                s.dir.clone(),
-                s.state.as_str().to_owned(),
-                partitions,
-                seconds(s.seconds),
-                opt_count(s.documents_out),
-                opt_count(s.tokens_out),
-                rate(s.documents_per_second),
-                megabytes_per_second(s.bytes_per_second),
-            ]
-        })
-        .collect();
-    blocks.push(table(
-        &[
-            "stage",
-            "directory",
-            "status",
-            "partitions",
-            "time",
-            "documents out",
-            "tokens out",
-            "documents in/s",
-            "bytes in/s",
-        ],
-        3,
-        rows,
-    ));
 }

@@ -29,6 +29,32 @@ pub fn render(blocks: &[Block]) -> String {
                 render_table(table, &mut out);
                 out.push('\n');
             }
+            Block::Banner(text) => {
+                out.push_str(&format!("> **{}**\n\n", cell(text)));
+            }
+            Block::Facts(facts) => {
+                for (label, value) in facts {
+                    out.push_str(&format!("- **{label}**: {value}\n"));
+                }
+                out.push('\n');
+            }
+            Block::Alerts(alerts) => {
+                for alert in alerts {
+                    out.push_str(&format!(
+                        "- **{}**: {} (look at: {})\n",
+                        alert.severity.as_str(),
+                        alert.message,
+                        alert.look_at
+                    ));
+                }
+                out.push('\n');
+            }
+            Block::Details(summary, text) => {
+                out.push_str(&format!(
+                    "<details><summary>{summary}</summary>\n\n```toml\n{}\n```\n\n</details>\n\n",
+                    text.trim_end()
+                ));
+            }
             Block::Chart(chart) => {
                 let name = match chart {
                     Chart::Funnel => "the funnel",

@@ -5,16 +5,20 @@
 //! Everything is read from what the stages left in the run directory, so a report can be
 //! made at any time, of a finished, partial or older run, without the job file.
 
+mod alerts;
 mod charts;
 mod collect;
 mod compare;
+mod costs;
 mod drops;
+mod first_screen;
 mod funnel;
 mod html;
 mod job_file;
 mod layout;
 mod markdown;
 pub mod model;
+mod overview;
 mod records;
 mod sections;
 pub mod tables;
@@ -29,6 +33,8 @@ pub use compare::compare_markdown;
 pub use model::Report;
 
 use crate::run::atomic::write_atomic;
+use crate::run::cost::CostMeter;
+use model::CostLine;
 
 pub const REPORT_JSON: &str = "report.json";
 pub const REPORT_MARKDOWN: &str = "report.md";
@@ -55,10 +61,17 @@ pub fn render(report: &Report) -> Result<Rendered> {
     })
 }
 
-/// Reads `run_dir` and writes `report.json`, `report.md` and `report.html` into it.
+/// Reads `run_dir` and writes `report.json`, `report.md` and `report.html` into it. The
+/// report's own cost (reading the run, rendering) is its last cost line.
 pub fn write_reports(run_dir: &Path) -> Result<Report> {
-    let report = collect(run_dir)
+    let meter = CostMeter::start();
+    let mut report = collect(run_dir)
         .with_context(|| format!("cannot read the run in {}", run_dir.display()))?;
+    render(&report)?;
+    report.costs.push(CostLine {
+        step: "report".to_owned(),
+        cost: meter.finish(),
+    });
     let rendered = render(&report)?;
     for (name, text) in [
         (REPORT_JSON, &rendered.json),
@@ -70,4 +83,27 @@ pub fn write_reports(run_dir: &Path) -> Result<Report> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(report)
+}
+
+/// Why the document stage `stage` of the run left no documents ("language dropped all 18
+/// documents"); `None` when it kept some or took none in.
+pub fn empty_stage_cause(run_dir: &Path, stage: &str) -> Result<Option<String>> {
+    // The stage's own counts first: the whole run is read only when it is empty.
+    let stages = records::discover(run_dir)?;
+    let Some(dir) = stages.iter().find(|s| s.name == stage) else {
+        return Ok(None);
+    };
+    let mut domains = funnel::SourceDomains::new();
+    let Some(groups) = funnel::stage_groups(dir, &mut domains) else {
+        return Ok(None);
+    };
+    if groups.total.input.documents == 0 || groups.total.output.documents > 0 {
+        return Ok(None);
+    }
+    let report = collect(run_dir)?;
+    Ok(report
+        .funnel
+        .iter()
+        .find(|f| f.stage == stage)
+        .map(alerts::empty_cause))
 }

@@ -8,10 +8,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::run::cost::StepCost;
+use crate::run::run_record::{RunFailure, RunIdentity};
+
 /// The `format` field of `report.json`.
 pub const REPORT_FORMAT: &str = "curate-report";
 /// Bumped when the layout of `report.json` changes.
-pub const REPORT_FORMAT_VERSION: u32 = 1;
+pub const REPORT_FORMAT_VERSION: u32 = 2;
 
 /// The whole report of one run directory.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -20,6 +23,28 @@ pub struct Report {
     pub format_version: u32,
     /// The job's name, from `job.resolved.toml`.
     pub job: Option<String>,
+    /// Which run this is (`run.json`); `None` for runs made before curate recorded it.
+    #[serde(default)]
+    pub identity: Option<RunIdentity>,
+    /// The stage that failed and its error.
+    #[serde(default)]
+    pub failure: Option<RunFailure>,
+    /// The filter profile each source ran (the filter stage's `summary.profiles`).
+    #[serde(default)]
+    pub filter_profiles: BTreeMap<String, String>,
+    /// The numbers a team reads first.
+    #[serde(default)]
+    pub headline: Headline,
+    /// What needs a look, most severe first, each with the number behind it.
+    #[serde(default)]
+    pub alerts: Vec<Alert>,
+    /// What every measured step cost, in run order: `setup`, the stages, `count.funnel`,
+    /// `report`.
+    #[serde(default)]
+    pub costs: Vec<CostLine>,
+    /// `job.resolved.toml` as the run wrote it.
+    #[serde(default)]
+    pub resolved_job: Option<String>,
     /// Every stage directory the run has or should have, in pipeline order.
     pub stages: Vec<StageTiming>,
     /// The document stages: what went in, came out and was dropped.
@@ -79,6 +104,80 @@ pub struct StageTiming {
     /// Input documents and text bytes per second.
     pub documents_per_second: Option<f64>,
     pub bytes_per_second: Option<f64>,
+    /// CPU, wall and peak memory of the run that last ran the stage.
+    #[serde(default)]
+    pub cost: Option<StepCost>,
+}
+
+/// The cost of one measured step of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostLine {
+    /// A stage's name, or `setup`, `count.funnel`, `report`.
+    pub step: String,
+    #[serde(flatten)]
+    pub cost: StepCost,
+}
+
+/// The run's headline numbers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Headline {
+    pub documents_in: Option<u64>,
+    pub documents_kept: Option<u64>,
+    /// Tokens of the first document stage's output (what ingest read, once counted).
+    pub tokens_in: Option<u64>,
+    /// Tokens of the last document stage's output.
+    pub tokens_kept: Option<u64>,
+    pub token_retention: Option<f64>,
+    /// Target against realised share per domain.
+    pub mix: Vec<MixHeadline>,
+    pub target_tokens: Option<f64>,
+    /// Tokens the output gives, repeats included.
+    pub output_tokens: Option<u64>,
+    /// `output - target`: negative is the Chinchilla shortfall.
+    pub chinchilla_gap_tokens: Option<f64>,
+    pub params: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixHeadline {
+    pub domain: String,
+    pub target_share: f64,
+    pub realised_share: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Something in the run that needs a look.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// What kind of alert (`stage_failed`, `stage_empty`, `source_zero_retention`,
+    /// `mix_binding_domain`, `repeated_while_unused`, `tokenizer_smaller`): with `subject`,
+    /// what `curate report --compare` matches runs' alerts by.
+    pub kind: String,
+    pub severity: Severity,
+    /// The stage, source or domain it is about.
+    pub subject: String,
+    pub message: String,
+    /// The number that triggered it.
+    pub value: Option<f64>,
+    /// Where to look: a section of the report, a file of the run, a query.
+    pub look_at: String,
 }
 
 /// A number of documents with their text bytes and tokens, where measured.
@@ -233,6 +332,9 @@ pub struct DuplicateShare {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TokenizerReport {
     pub vocab_size: Option<u64>,
+    /// The vocabulary size the job asked for, when trained.
+    #[serde(default)]
+    pub requested_vocab_size: Option<u64>,
     /// `trained` or `copied`.
     pub origin: Option<String>,
     pub fingerprint: Option<String>,

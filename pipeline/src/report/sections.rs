@@ -96,6 +96,7 @@ pub fn tokenizer(
     let text = |key: &str| summary.and_then(|s| str_at(s, &[key])).map(str::to_owned);
     Some(TokenizerReport {
         vocab_size: summary.and_then(|s| u64_at(s, &["vocab_size"])),
+        requested_vocab_size: summary.and_then(|s| u64_at(s, &["requested_vocab_size"])),
         origin: text("origin"),
         fingerprint: text("fingerprint"),
         eos_token: text("eos_token"),

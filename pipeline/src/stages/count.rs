@@ -205,26 +205,39 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             summary
         },
     )?;
-    // The funnel's tokens are written into the earlier stages' records after this stage's
-    // own record says complete: a run stopped in between finds them missing (or made with
-    // another tokenizer) here, and counts them, whether this stage ran or was up to date.
-    if job.tokenizer.count_funnel
-        && !super::funnel_tokens::is_annotated(context, &tokenizer_fingerprint)
-        && let Some(record) = CountRecord::read(&stage_dir)
-    {
-        let counted: BTreeMap<String, u64> = record
-            .summary
-            .iter()
-            .flat_map(|summary| &summary.by_source)
-            .map(|(source, counts)| (source.clone(), counts.counts.tokens))
-            .collect();
-        super::funnel_tokens::annotate(context, &tokenizer, &counted)
-            .context("cannot count the tokens of the earlier stages")?;
-    }
     Ok(match finished {
         Err(up_to_date) => up_to_date,
         Ok(finished) => finished.outcome(summary_line),
     })
+}
+
+/// Counts the funnel's tokens, when the job asks for them and they are missing: written
+/// into the earlier stages' records after this stage's own record says complete, so a run
+/// stopped in between finds them missing (or made with another tokenizer) and counts them,
+/// whether this stage ran or was up to date. The runner calls it after the stage, as its
+/// own measured step. Returns whether it counted.
+pub fn annotate_funnel(context: &StageContext<'_>) -> Result<bool> {
+    let job = context.job;
+    if !job.tokenizer.count_funnel {
+        return Ok(false);
+    }
+    let tokenizer = load_for_counting(&run_tokenizer_path(job))?;
+    let fingerprint = tokenizer.fingerprint_hex();
+    if super::funnel_tokens::is_annotated(context, &fingerprint) {
+        return Ok(false);
+    }
+    let Some(record) = CountRecord::read(&context.stage_dir("count")) else {
+        return Ok(false);
+    };
+    let counted: BTreeMap<String, u64> = record
+        .summary
+        .iter()
+        .flat_map(|summary| &summary.by_source)
+        .map(|(source, counts)| (source.clone(), counts.counts.tokens))
+        .collect();
+    super::funnel_tokens::annotate(context, &tokenizer, &counted)
+        .context("cannot count the tokens of the earlier stages")?;
+    Ok(true)
 }
 
 /// The schema of a counted part: the upstream columns, then the two token columns.

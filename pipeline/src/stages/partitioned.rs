@@ -99,6 +99,17 @@ where
         .filter(|p| !kept.contains_key(&partition_key(*p)))
         .collect();
     let resumed = plan.partitions.len() - todo.len();
+    tracing::debug!(
+        event = "partitions_planned",
+        stage = plan.stage,
+        partitions_total = plan.partitions.len(),
+        partitions_kept = resumed,
+        config_fingerprint = plan.config_fingerprint.as_str(),
+        input_fingerprint = plan.input_fingerprint.as_str(),
+        "{}: {} partitions, {resumed} kept from an interrupted run",
+        plan.stage,
+        plan.partitions.len()
+    );
     let record = Mutex::new(StageRecord::<P, S> {
         stage: plan.stage.to_owned(),
         format_version: FORMAT_VERSION,
@@ -130,9 +141,14 @@ where
     for _ in 0..resumed {
         progress.finish_unit();
     }
+    // Workers run outside the stage's span unless they enter it: their events (damaged
+    // records, partitions done) then carry the stage.
+    let span = tracing::Span::current();
     context.pool.install(|| {
         todo.par_iter().try_for_each(|&partition| -> Result<()> {
-            let stats = process(partition, &progress)?;
+            let _entered = span.enter();
+            let part_progress = progress.partition();
+            let stats = process(partition, &part_progress)?;
             let mut record = record
                 .lock()
                 .map_err(|_| anyhow!("stage record lock poisoned"))?;
@@ -141,6 +157,23 @@ where
                 .insert(partition_key(partition), stats);
             write(&record)?;
             progress.finish_unit();
+            let done = record.partitions_done.len();
+            drop(record);
+            let (rows, bytes) = part_progress.counts();
+            let seconds = part_progress.elapsed().as_secs_f64();
+            tracing::info!(
+                event = "partition_done",
+                stage = plan.stage,
+                partition,
+                rows,
+                bytes,
+                seconds,
+                partitions_done = done,
+                partitions_total = plan.partitions.len(),
+                "{} partition {partition} done: {rows} rows, {bytes} bytes in {seconds:.2} s ({done}/{})",
+                plan.stage,
+                plan.partitions.len()
+            );
             Ok(())
         })
     })?;
