@@ -10,6 +10,7 @@ mod dedup;
 mod extract;
 mod fixtures_job;
 mod query;
+mod reliability;
 mod report;
 mod resume;
 mod shards;

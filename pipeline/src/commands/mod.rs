@@ -6,6 +6,7 @@ pub mod count;
 pub mod dedup;
 pub mod extract;
 pub mod inputs;
+pub mod output;
 pub mod query;
 pub mod report;
 pub mod run;
