@@ -67,7 +67,7 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+    let result = match cli.command {
         Command::Run(args) => commands::run::run(args, cli.log_format),
         Command::Check(args) => commands::check::run(args),
         Command::Init(args) => commands::init::run(args),
@@ -81,5 +81,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => commands::report::run(args),
         Command::Query(args) => commands::query::run(args),
         Command::Extract(args) => commands::extract::run(args),
+    };
+    match result {
+        // `curate query ... | head`: the reader has what it wanted.
+        Err(error) if commands::output::is_broken_pipe(&error) => Ok(()),
+        result => result,
     }
 }

@@ -13,6 +13,7 @@ mod fixtures_job;
 mod observability;
 mod profiles;
 mod query;
+mod reliability;
 mod report;
 mod resume;
 mod shards;

@@ -1,10 +1,12 @@
 //! `curate check`: validate a job and print the resolved plan.
 
+use std::fmt::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
 
+use super::output::print_stdout;
 use crate::job::load_job;
 use crate::progress::human_bytes;
 use crate::stages::Stage;
@@ -17,15 +19,18 @@ pub struct CheckArgs {
 
 pub fn run(args: CheckArgs) -> Result<()> {
     let job = load_job(&args.job)?;
-    println!(
+    // Written at once at the end: a closed pipe (`| head`) then ends the command quietly.
+    let mut out = String::new();
+    writeln!(
+        out,
         "job {} (seed {}{})",
         job.name,
         job.seed,
         if job.strict { ", strict" } else { "" }
-    );
-    println!("run directory {}", job.run_dir.display());
-    println!();
-    println!("sources:");
+    )?;
+    writeln!(out, "run directory {}", job.run_dir.display())?;
+    writeln!(out)?;
+    writeln!(out, "sources:")?;
     for source in &job.sources {
         let bytes: u64 = source
             .files
@@ -37,18 +42,19 @@ pub fn run(args: CheckArgs) -> Result<()> {
             .max_docs
             .map(|m| format!(", at most {m} documents"))
             .unwrap_or_default();
-        println!(
+        writeln!(
+            out,
             "  {:<20} {:<10} {:<8} {:>4} files {:>10}{limit}",
             source.name,
             source.domain,
             source.format.as_str(),
             source.files.len(),
             human_bytes(bytes),
-        );
+        )?;
     }
     if job.filter.is_enabled() {
-        println!();
-        println!("filter profiles:");
+        writeln!(out)?;
+        writeln!(out, "filter profiles:")?;
         for (name, profile) in &job.filter.profile {
             let sources: Vec<&str> = job
                 .sources
@@ -66,12 +72,13 @@ pub fn run(args: CheckArgs) -> Result<()> {
             } else {
                 profile.order.join(" -> ")
             };
-            println!("  {name}{preset}: {chain}");
-            println!("      sources: {}", sources.join(", "));
+            writeln!(out, "  {name}{preset}: {chain}")?;
+            writeln!(out, "      sources: {}", sources.join(", "))?;
         }
     }
-    println!();
-    println!(
+    writeln!(out)?;
+    writeln!(
+        out,
         "stages: {}",
         Stage::ALL
             .iter()
@@ -79,8 +86,8 @@ pub fn run(args: CheckArgs) -> Result<()> {
             .map(|s| s.name())
             .collect::<Vec<_>>()
             .join(" -> ")
-    );
-    println!();
-    print!("{}", job.to_toml()?);
-    Ok(())
+    )?;
+    writeln!(out)?;
+    out.push_str(&job.to_toml()?);
+    print_stdout(&out)
 }

@@ -7,6 +7,7 @@ pub mod dedup;
 pub mod extract;
 pub mod init;
 pub mod inputs;
+pub mod output;
 pub mod query;
 pub mod report;
 pub mod run;

@@ -21,6 +21,8 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::Statement as SqlStatement;
 
 use crate::report::tables::{RunTable, TableKind, TableSource, run_tables};
 use crate::stages::shard::manifest::Manifest;
@@ -103,10 +105,8 @@ async fn register(context: &SessionContext, table: &RunTable) -> Result<()> {
         TableSource::Parquet(files) => {
             let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
                 .with_file_extension(".parquet");
-            let urls: Vec<ListingTableUrl> = files
-                .iter()
-                .map(|f| ListingTableUrl::parse(f.to_string_lossy()))
-                .collect::<Result<_, _>>()?;
+            let urls: Vec<ListingTableUrl> =
+                files.iter().map(|f| file_url(f)).collect::<Result<_>>()?;
             // Parts of one stage may differ in optional columns: the table has them all.
             let state = context.state();
             let mut schemas = Vec::with_capacity(urls.len());
@@ -195,11 +195,56 @@ async fn register_drops_view(context: &SessionContext, tables: &[RunTable]) -> R
     Ok(())
 }
 
+/// The listing URL of one Parquet file: a `file://` URL with every byte outside the
+/// unreserved set percent-encoded, because a plain path is read as a glob (a run directory
+/// named `runs/[test]` or `a*b` would match nothing, or other files).
+fn file_url(file: &Path) -> Result<ListingTableUrl> {
+    let absolute =
+        std::path::absolute(file).with_context(|| format!("cannot resolve {}", file.display()))?;
+    let mut url = String::from("file://");
+    for &byte in absolute.as_os_str().as_encoded_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            url.push(byte as char);
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Ok(ListingTableUrl::parse(&url)?)
+}
+
+/// Fails when the query would change something (`CREATE`, `INSERT`, `DROP`, `COPY`, ...):
+/// the run is read-only. Said before the table check, which would call the table a
+/// `CREATE TABLE` names unknown.
+fn check_read_only(statement: &DfStatement) -> Result<()> {
+    let read_only = match statement {
+        DfStatement::Statement(statement) => matches!(
+            **statement,
+            SqlStatement::Query(_)
+                | SqlStatement::Explain { .. }
+                | SqlStatement::ExplainTable { .. }
+                | SqlStatement::ShowTables { .. }
+                | SqlStatement::ShowColumns { .. }
+                | SqlStatement::ShowVariable { .. }
+                | SqlStatement::ShowFunctions { .. }
+        ),
+        DfStatement::Explain(_) => true,
+        _ => false,
+    };
+    if !read_only {
+        bail!(
+            "the run is read-only: `curate query` runs SELECT, SHOW, DESCRIBE and EXPLAIN; \
+             DDL and DML (CREATE, INSERT, DROP, COPY, ...) are not supported"
+        );
+    }
+    Ok(())
+}
+
 /// Fails with the list of tables when the query names one the run does not have.
 fn check_tables(context: &SessionContext, sql: &str) -> Result<()> {
     let state = context.state();
     let dialect = state.config().options().sql_parser.dialect;
     let statement = state.sql_to_statement(sql, &dialect)?;
+    check_read_only(&statement)?;
     for reference in state.resolve_table_references(&statement)? {
         if !context.table_exist(reference.clone())? {
             bail!(

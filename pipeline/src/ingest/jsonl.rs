@@ -3,6 +3,7 @@
 use std::io::BufRead;
 use std::path::Path;
 
+use super::bounded::{BoundedLine, DEFAULT_MAX_DOC_BYTES, read_line_bounded};
 use super::decompress::{Compression, open_decompressed};
 use super::fields::{FieldMap, id_string, lookup};
 use super::{Position, RawDocument, ReadItem, SkipReason, Skipped};
@@ -16,6 +17,8 @@ pub struct JsonlReader {
     finished: bool,
     /// How the stream was compressed: decides what a read error means.
     compression: Compression,
+    /// Longer lines are skipped as `too_large` without being held in memory.
+    max_doc_bytes: u64,
 }
 
 impl JsonlReader {
@@ -32,7 +35,14 @@ impl JsonlReader {
             line_number: 0,
             finished: false,
             compression: Compression::None,
+            max_doc_bytes: DEFAULT_MAX_DOC_BYTES,
         }
+    }
+
+    /// Lines (documents) longer than `max_doc_bytes` are skipped as `too_large`.
+    pub fn with_max_doc_bytes(mut self, max_doc_bytes: u64) -> Self {
+        self.max_doc_bytes = max_doc_bytes;
+        self
     }
 
     /// Tells the reader how its stream was compressed, so read errors are named right.
@@ -91,15 +101,24 @@ impl Iterator for JsonlReader {
 
     fn next(&mut self) -> Option<ReadItem> {
         while !self.finished {
-            self.line.clear();
             self.line_number += 1;
             let position = Position::Line(self.line_number);
-            match self.stream.read_until(b'\n', &mut self.line) {
-                Ok(0) => self.finished = true,
-                Ok(_) => {
+            match read_line_bounded(&mut *self.stream, &mut self.line, self.max_doc_bytes) {
+                Ok(BoundedLine::Eof) => self.finished = true,
+                Ok(BoundedLine::Line) => {
                     if let Some(item) = self.parse_line(position) {
                         return Some(item);
                     }
+                }
+                Ok(BoundedLine::TooLong { bytes }) => {
+                    return Some(ReadItem::Skipped(Skipped {
+                        reason: SkipReason::TooLarge,
+                        position,
+                        detail: format!(
+                            "a line of {bytes} bytes, over max_doc_bytes {}",
+                            self.max_doc_bytes
+                        ),
+                    }));
                 }
                 Err(error) => {
                     // A decompression error leaves nothing after it that can be trusted.
@@ -208,6 +227,20 @@ mod tests {
         };
         assert_eq!(document.text, "One.\nTwo.");
         assert!(matches!(&items[1], ReadItem::Skipped(s) if s.reason == SkipReason::MissingText));
+    }
+
+    #[test]
+    fn a_line_over_max_doc_bytes_is_skipped_and_the_next_read() {
+        let long = format!("{{\"text\": \"{}\"}}\n", "x".repeat(100_000));
+        let input = format!("{{\"text\": \"a\"}}\n{long}{{\"text\": \"b\"}}\n");
+        let stream = Box::new(std::io::BufReader::with_capacity(1024, Cursor::new(input)));
+        let items: Vec<_> = JsonlReader::new(stream, FieldMap::default())
+            .with_max_doc_bytes(1000)
+            .collect();
+        assert_eq!(items.len(), 3);
+        assert!(matches!(&items[1], ReadItem::Skipped(s)
+            if s.reason == SkipReason::TooLarge && s.position == Position::Line(2)));
+        assert!(matches!(&items[2], ReadItem::Document { document, .. } if document.text == "b"));
     }
 
     #[test]

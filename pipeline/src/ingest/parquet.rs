@@ -42,6 +42,9 @@ pub struct ParquetReader {
     row_in_batch: usize,
     row_number: u64,
     finished: bool,
+    /// Rows whose text is longer are skipped as `too_large` (the row group is in memory
+    /// already; this keeps one huge value out of every later stage).
+    max_doc_bytes: u64,
 }
 
 impl ParquetReader {
@@ -76,7 +79,14 @@ impl ParquetReader {
             row_in_batch: 0,
             row_number: 0,
             finished: false,
+            max_doc_bytes: super::bounded::DEFAULT_MAX_DOC_BYTES,
         })
+    }
+
+    /// Rows whose text is longer than `max_doc_bytes` are skipped as `too_large`.
+    pub fn with_max_doc_bytes(mut self, max_doc_bytes: u64) -> Self {
+        self.max_doc_bytes = max_doc_bytes;
+        self
     }
 
     fn load_batch(&mut self, batch: &RecordBatch) -> Result<Columns, String> {
@@ -120,6 +130,17 @@ impl Iterator for ParquetReader {
                             reason: SkipReason::MissingText,
                             position,
                             detail: format!("`{}` is null", self.fields.text),
+                        }));
+                    }
+                    let length = texts.value(row).len() as u64;
+                    if length > self.max_doc_bytes {
+                        return Some(ReadItem::Skipped(Skipped {
+                            reason: SkipReason::TooLarge,
+                            position,
+                            detail: format!(
+                                "a text of {length} bytes, over max_doc_bytes {}",
+                                self.max_doc_bytes
+                            ),
                         }));
                     }
                     return Some(ReadItem::Document {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::bounded::{BoundedLine, DEFAULT_MAX_DOC_BYTES, read_line_bounded};
 use super::decompress::{Compression, open_decompressed};
 use super::{Position, RawDocument, ReadItem, SkipReason, Skipped};
 
@@ -32,6 +33,9 @@ pub struct TextReader {
     finished: bool,
     /// How the stream was compressed: decides what a read error means.
     compression: Compression,
+    /// Larger documents (files, lines, sections) are skipped as `too_large`, read past in
+    /// bounded chunks rather than loaded.
+    max_doc_bytes: u64,
 }
 
 impl TextReader {
@@ -50,7 +54,14 @@ impl TextReader {
             line_number: 0,
             finished: false,
             compression: Compression::None,
+            max_doc_bytes: DEFAULT_MAX_DOC_BYTES,
         }
+    }
+
+    /// Documents larger than `max_doc_bytes` are skipped as `too_large`.
+    pub fn with_max_doc_bytes(mut self, max_doc_bytes: u64) -> Self {
+        self.max_doc_bytes = max_doc_bytes;
+        self
     }
 
     /// Cuts a file into documents at every line matching `regex` (the matching line starts
@@ -65,14 +76,21 @@ impl TextReader {
             Some(pending) => pending,
             None => (String::new(), self.line_number + 1),
         };
+        // The section outgrew `max_doc_bytes`: its lines are read past, not kept.
+        let mut too_large = false;
         loop {
-            self.buffer.clear();
-            match self.stream.read_until(b'\n', &mut self.buffer) {
-                Ok(0) => {
+            match read_line_bounded(&mut *self.stream, &mut self.buffer, self.max_doc_bytes) {
+                Ok(BoundedLine::Eof) => {
                     self.finished = true;
                     break;
                 }
-                Ok(_) => self.line_number += 1,
+                Ok(BoundedLine::Line) => self.line_number += 1,
+                Ok(BoundedLine::TooLong { .. }) => {
+                    self.line_number += 1;
+                    too_large = true;
+                    text = String::new();
+                    continue;
+                }
                 Err(error) => {
                     self.finished = true;
                     return Some(skipped(
@@ -96,16 +114,37 @@ impl TextReader {
                 .split_before
                 .as_ref()
                 .is_some_and(|r| r.is_match(line.trim_end_matches(['\n', '\r'])));
-            if starts_new && !text.trim().is_empty() {
+            if starts_new && (too_large || !text.trim().is_empty()) {
                 self.pending = Some((line.to_owned(), self.line_number));
-                return Some(document(text.trim().to_owned(), Position::Line(start)));
+                return Some(self.section(text, start, too_large));
             }
-            text.push_str(line);
+            if too_large || text.len() + line.len() > self.max_doc_bytes as usize {
+                too_large = true;
+                text = String::new();
+            } else {
+                text.push_str(line);
+            }
         }
-        if text.trim().is_empty() {
+        if too_large {
+            Some(self.section(text, start, too_large))
+        } else if text.trim().is_empty() {
             None
         } else {
             Some(document(text.trim().to_owned(), Position::Line(start)))
+        }
+    }
+
+    /// The document of a section that started on line `start`, or its skip when it was over
+    /// `max_doc_bytes`.
+    fn section(&self, text: String, start: u64, too_large: bool) -> ReadItem {
+        if too_large {
+            skipped(
+                SkipReason::TooLarge,
+                Position::Line(start),
+                format!("a section over max_doc_bytes {}", self.max_doc_bytes),
+            )
+        } else {
+            document(text.trim().to_owned(), Position::Line(start))
         }
     }
 
@@ -118,11 +157,21 @@ impl TextReader {
     fn next_file(&mut self) -> Option<ReadItem> {
         self.finished = true;
         let position = Position::Line(1);
-        if let Err(error) = self.stream.read_to_end(&mut self.buffer) {
+        // One byte over the bound is enough to know the file is too large.
+        let limit = self.max_doc_bytes.saturating_add(1);
+        if let Err(error) = (&mut self.stream).take(limit).read_to_end(&mut self.buffer) {
             return Some(skipped(
                 self.compression.classify(&error),
                 position,
                 error.to_string(),
+            ));
+        }
+        if self.buffer.len() as u64 > self.max_doc_bytes {
+            self.buffer = Vec::new();
+            return Some(skipped(
+                SkipReason::TooLarge,
+                position,
+                format!("a file over max_doc_bytes {}", self.max_doc_bytes),
             ));
         }
         let bytes = std::mem::take(&mut self.buffer);
@@ -147,15 +196,24 @@ impl TextReader {
 
     fn next_line(&mut self) -> Option<ReadItem> {
         loop {
-            self.buffer.clear();
             self.line_number += 1;
             let position = Position::Line(self.line_number);
-            match self.stream.read_until(b'\n', &mut self.buffer) {
-                Ok(0) => {
+            match read_line_bounded(&mut *self.stream, &mut self.buffer, self.max_doc_bytes) {
+                Ok(BoundedLine::Eof) => {
                     self.finished = true;
                     return None;
                 }
-                Ok(_) => {}
+                Ok(BoundedLine::Line) => {}
+                Ok(BoundedLine::TooLong { bytes }) => {
+                    return Some(skipped(
+                        SkipReason::TooLarge,
+                        position,
+                        format!(
+                            "a line of {bytes} bytes, over max_doc_bytes {}",
+                            self.max_doc_bytes
+                        ),
+                    ));
+                }
                 Err(error) => {
                     self.finished = true;
                     return Some(skipped(
@@ -231,7 +289,12 @@ mod tests {
     use std::io::Cursor;
 
     fn texts(input: &'static [u8], unit: TextUnit) -> Vec<String> {
-        TextReader::new(Box::new(Cursor::new(input)), unit)
+        describe(TextReader::new(Box::new(Cursor::new(input)), unit))
+    }
+
+    /// Each item as `position: text` or `position: reason`.
+    fn describe(reader: TextReader) -> Vec<String> {
+        reader
             .map(|item| match item {
                 ReadItem::Document { document, position } => {
                     format!("{position}: {}", document.text)
@@ -251,6 +314,52 @@ mod tests {
         assert_eq!(
             texts(b"ok\xff", TextUnit::File),
             ["byte offset 2: invalid_utf8"]
+        );
+    }
+
+    fn bounded(input: &'static [u8], unit: TextUnit, split: Option<&str>) -> Vec<String> {
+        let mut reader = TextReader::new(Box::new(Cursor::new(input)), unit).with_max_doc_bytes(8);
+        if let Some(pattern) = split {
+            reader = reader.split_before(regex::Regex::new(pattern).unwrap());
+        }
+        describe(reader)
+    }
+
+    #[test]
+    fn documents_over_max_doc_bytes_are_skipped() {
+        assert_eq!(
+            bounded(b"12345678", TextUnit::File, None),
+            ["line 1: 12345678"]
+        );
+        assert_eq!(
+            bounded(b"123456789", TextUnit::File, None),
+            ["line 1: too_large"]
+        );
+        assert_eq!(
+            bounded(
+                b"a
+123456789
+b
+",
+                TextUnit::Line,
+                None
+            ),
+            ["line 1: a", "line 2: too_large", "line 3: b"]
+        );
+        assert_eq!(
+            bounded(
+                b"= A
+x
+= B
+1234
+5678
+= C
+z
+",
+                TextUnit::File,
+                Some("^= ")
+            ),
+            ["line 1: = A\nx", "line 3: too_large", "line 6: = C\nz"]
         );
     }
 

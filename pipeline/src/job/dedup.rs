@@ -102,6 +102,21 @@ impl MinHashSection {
     }
 }
 
+/// The key a MinHash error is about, so the error names the line it is written on: one
+/// setting, or for `bands/rows` the one that is zero (else `bands`).
+fn minhash_key(error: &curate_filters::dedup::DedupError, config: &MinHashConfig) -> String {
+    let name = match error {
+        curate_filters::dedup::DedupError::InvalidSetting { name, .. } => *name,
+        _ => return "dedup.minhash".to_owned(),
+    };
+    let name = match name {
+        "bands/rows" if config.bands != 0 && config.rows == 0 => "rows",
+        "bands/rows" => "bands",
+        name => name,
+    };
+    format!("dedup.minhash.{name}")
+}
+
 impl DedupSection {
     /// Whether any method is configured (the stage runs only then).
     pub fn is_enabled(&self) -> bool {
@@ -129,10 +144,10 @@ impl DedupSection {
     /// Checks every value's range; the error names the key.
     pub fn validate(&self) -> Result<(), (String, String)> {
         if let Some(minhash) = &self.minhash {
-            minhash
-                .config()
+            let config = minhash.config();
+            config
                 .validate()
-                .map_err(|e| ("dedup.minhash".to_owned(), e.to_string()))?;
+                .map_err(|e| (minhash_key(&e, &config), e.to_string()))?;
         }
         if self.memory_mb == Some(0) {
             return Err((
@@ -174,7 +189,7 @@ mod tests {
     fn unknown_keys_and_bad_values_are_errors() {
         assert!(toml::from_str::<DedupSection>("[exact]\nnormalisation = \"none\"").is_err());
         let bad: DedupSection = toml::from_str("[minhash]\nrows = 0").unwrap();
-        assert_eq!(bad.validate().unwrap_err().0, "dedup.minhash");
+        assert_eq!(bad.validate().unwrap_err().0, "dedup.minhash.rows");
         let bad: DedupSection = toml::from_str("[lines]\nmax_docs = 0").unwrap();
         assert_eq!(bad.validate().unwrap_err().0, "dedup.lines.max_docs");
     }

@@ -95,6 +95,9 @@ impl Validator<'_> {
         if spec.ingest.batch_docs == 0 {
             return Err(self.invalid_key("ingest.batch_docs", "must be at least 1"));
         }
+        if spec.ingest.max_doc_bytes == 0 {
+            return Err(self.invalid_key("ingest.max_doc_bytes", "must be at least 1"));
+        }
         if let Err((span, key, message)) = spec.ingest.html.validate() {
             return Err(self.invalid(span, &key, message));
         }
@@ -314,6 +317,18 @@ impl Validator<'_> {
         }
         if tokenizer.sample_bytes == 0 {
             return Err(self.invalid_key("tokenizer.sample_bytes", "must be at least 1"));
+        }
+        // Checked here too, so the error names the line of `vocab_size`.
+        let floor = 256 + tokenizer.special_tokens.len();
+        if tokenizer.vocab_size <= floor {
+            return Err(self.invalid_key(
+                "tokenizer.vocab_size",
+                format!(
+                    "{} must exceed 256 byte symbols + {} special tokens",
+                    tokenizer.vocab_size,
+                    tokenizer.special_tokens.len()
+                ),
+            ));
         }
         crate::stages::tokenizer::train_config(tokenizer)
             .validate()
@@ -641,6 +656,7 @@ mod tests {
     fn bad_tokenizer_budget_and_mix_values_are_errors() {
         let tiny = format!("{GOOD}\n[tokenizer]\nvocab_size = 100\n");
         assert!(error_of(&tiny).contains("must exceed 256 byte symbols"));
+        assert!(error_of(&tiny).contains("`tokenizer.vocab_size`"));
         let missing = format!("{GOOD}\n[tokenizer]\npath = \"none.json\"\n");
         assert!(error_of(&missing).contains("`tokenizer.path`: no file"));
         let total = format!("{GOOD}\n[mix]\ntotal = \"most\"\n");

@@ -142,6 +142,9 @@ pub struct IngestConfig {
     pub min_chars: usize,
     /// Web archive records larger than this are skipped (bytes).
     pub max_record_bytes: u64,
+    /// JSONL lines, text documents and Parquet text values larger than this are skipped as
+    /// `too_large` (bytes); a long line is read past in chunks, never held whole.
+    pub max_doc_bytes: u64,
     /// HTML pages larger than this (after undoing HTTP codings) are skipped as too large
     /// (bytes).
     pub max_html_bytes: usize,
@@ -157,6 +160,7 @@ impl Default for IngestConfig {
             batch_docs: 4096,
             min_chars: 1,
             max_record_bytes: 64 << 20,
+            max_doc_bytes: crate::ingest::bounded::DEFAULT_MAX_DOC_BYTES,
             max_html_bytes: 8 << 20,
             max_warnings_per_file: 5,
             html: HtmlSection::default(),

@@ -187,12 +187,13 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         );
     }
 
+    let shares = shares_without(&job.mix.shares, &empty)?;
     let available: Vec<(String, u64)> = token_summary
         .by_domain
         .iter()
         .map(|(d, c)| (d.clone(), c.tokens))
         .collect();
-    let budget = budget_report(job, &available)?;
+    let budget = budget_report(job, &available, &shares)?;
     let total = match (job.mix.total.as_str(), &budget) {
         ("budget", Some(report)) => MixTotal::Tokens(report.target_tokens.round() as u64),
         ("budget", None) => bail!("mix.total = \"budget\" needs [budget] params or compute_flops"),
@@ -200,7 +201,7 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     };
     let input = MixInput {
         sources: slice_inputs(&token_summary.by_slice),
-        shares: job.mix.shares.clone(),
+        shares,
         max_epochs: job.mix.max_epochs,
         total,
         on_shortfall: job.mix.on_shortfall,
@@ -258,7 +259,36 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
 
 /// The Chinchilla budget of `[budget]` against the counted tokens, the target split by the
 /// mix shares; `None` when the job names neither a model size nor a compute budget.
-fn budget_report(job: &ResolvedJob, available: &[(String, u64)]) -> Result<Option<BudgetReport>> {
+/// The target shares without the `empty` domains (`allow_empty_domains`), the others
+/// scaled to sum to 1 again: the mix is made of what is left, in the same proportions.
+fn shares_without(shares: &BTreeMap<String, f64>, empty: &[&str]) -> Result<BTreeMap<String, f64>> {
+    if empty.is_empty() {
+        return Ok(shares.clone());
+    }
+    tracing::warn!(
+        "domain {} has no tokens left: mixing without it (allow_empty_domains)",
+        empty.join(", ")
+    );
+    let kept: BTreeMap<String, f64> = shares
+        .iter()
+        .filter(|(domain, _)| !empty.contains(&domain.as_str()))
+        .map(|(domain, share)| (domain.clone(), *share))
+        .collect();
+    let total: f64 = kept.values().sum();
+    if total <= 0.0 {
+        bail!("no domain with a share has tokens left for the mix");
+    }
+    Ok(kept
+        .into_iter()
+        .map(|(domain, share)| (domain, share / total))
+        .collect())
+}
+
+fn budget_report(
+    job: &ResolvedJob,
+    available: &[(String, u64)],
+    shares: &BTreeMap<String, f64>,
+) -> Result<Option<BudgetReport>> {
     let budget = &job.budget;
     if budget.params.is_none() && budget.compute_flops.is_none() {
         return Ok(None);
@@ -272,7 +302,7 @@ fn budget_report(job: &ResolvedJob, available: &[(String, u64)]) -> Result<Optio
             .map(|(domain, tokens)| DomainTokens {
                 domain: domain.clone(),
                 tokens: *tokens as f64,
-                target_share: job.mix.shares.get(domain).copied(),
+                target_share: shares.get(domain).copied(),
             })
             .collect(),
         ..BudgetInput::default()

@@ -79,8 +79,12 @@ where
             fingerprint: record_fingerprint(record),
         }));
     }
-    let kept: BTreeMap<String, P> = previous
-        .filter(|r| !context.force && r.matches(&plan.config_fingerprint, &plan.input_fingerprint))
+    let resumable = previous
+        .filter(|r| !context.force && r.matches(&plan.config_fingerprint, &plan.input_fingerprint));
+    // The interrupted run's time up to its last finished partition (kept current in its
+    // record), so a resumed stage's `seconds` covers the kept partitions' work too.
+    let previous_seconds = resumable.as_ref().map_or(0.0, |r| r.seconds);
+    let kept: BTreeMap<String, P> = resumable
         .map(|r| r.partitions_done)
         .unwrap_or_default()
         .into_iter()
@@ -89,6 +93,11 @@ where
                 && stats.outputs().iter().all(|o| stage_dir.join(o).is_file())
         })
         .collect();
+    let kept_seconds = if kept.is_empty() {
+        0.0
+    } else {
+        previous_seconds
+    };
     let keep_files: Vec<String> = kept.values().flat_map(|s| s.outputs()).collect();
     prepare_stage_dir(stage_dir, &keep_files)?;
 
@@ -120,7 +129,7 @@ where
         partitions_total: plan.partitions.len(),
         partitions_done: kept,
         summary: None,
-        seconds: 0.0,
+        seconds: kept_seconds,
     });
     let write = |record: &StageRecord<P, S>| {
         record
@@ -155,6 +164,7 @@ where
             record
                 .partitions_done
                 .insert(partition_key(partition), stats);
+            record.seconds = kept_seconds + progress.elapsed().as_secs_f64();
             write(&record)?;
             progress.finish_unit();
             let done = record.partitions_done.len();
@@ -182,7 +192,7 @@ where
         .into_inner()
         .map_err(|_| anyhow!("stage record lock poisoned"))?;
     record.summary = Some(summarize(&record.partitions_done));
-    record.seconds += progress.elapsed().as_secs_f64();
+    record.seconds = kept_seconds + progress.elapsed().as_secs_f64();
     record.status = StageStatus::Complete;
     write(&record)?;
     Ok(Ok(Finished { record, resumed }))

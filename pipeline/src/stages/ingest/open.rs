@@ -22,14 +22,20 @@ pub fn open_reader(
     config: &IngestConfig,
 ) -> Result<DocumentReader, String> {
     let reader: DocumentReader = match source.format {
-        Format::Jsonl => {
-            Box::new(JsonlReader::open(file, source.fields.clone()).map_err(|e| e.to_string())?)
-        }
-        Format::Parquet => {
-            Box::new(ParquetReader::open(file, source.fields.clone()).map_err(|e| e.to_string())?)
-        }
+        Format::Jsonl => Box::new(
+            JsonlReader::open(file, source.fields.clone())
+                .map_err(|e| e.to_string())?
+                .with_max_doc_bytes(config.max_doc_bytes),
+        ),
+        Format::Parquet => Box::new(
+            ParquetReader::open(file, source.fields.clone())
+                .map_err(|e| e.to_string())?
+                .with_max_doc_bytes(config.max_doc_bytes),
+        ),
         Format::Text => {
-            let mut reader = TextReader::open(file, source.text_unit).map_err(|e| e.to_string())?;
+            let mut reader = TextReader::open(file, source.text_unit)
+                .map_err(|e| e.to_string())?
+                .with_max_doc_bytes(config.max_doc_bytes);
             if let Some(pattern) = &source.split_before {
                 let regex = regex::Regex::new(pattern).map_err(|e| e.to_string())?;
                 reader = reader.split_before(regex);

@@ -393,6 +393,7 @@ fn write_shards(
                         rows,
                         seq_len: section.seq_len,
                         pad,
+                        memory_bytes: memory / at_once as u64,
                     };
                     write_shard(&spec).map(|file| (index, file))
                 })

@@ -57,6 +57,23 @@ pub fn read_spills(files: &[PathBuf]) -> Result<Vec<RecordBatch>> {
     Ok(batches)
 }
 
+/// Calls `each` on every batch of the given spill files, in order, one batch in memory at
+/// a time.
+pub fn for_each_spill_batch(
+    files: &[PathBuf],
+    mut each: impl FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
+    for path in files {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let reader = StreamReader::try_new(BufReader::new(file), None)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        for batch in reader {
+            each(batch.with_context(|| format!("cannot read {}", path.display()))?)?;
+        }
+    }
+    Ok(())
+}
+
 /// How many bytes a buffer may hold before it is spilled: the memory the pass may use,
 /// shared by every open buffer, within sane bounds.
 pub fn flush_bytes(memory_bytes: u64, buffers: usize) -> usize {
