@@ -5,6 +5,7 @@
 # limit many times over; the shuffle spills to disk instead.
 #
 #   bench/shard_memory.sh            (PROFILE=release by default; PROFILE=dev reuses a debug build)
+#   SHARD_BYTES=268435456 bench/shard_memory.sh   (the default shard size: one shard per size)
 #
 # Prints one line per size: text tokens in the shards, bytes of ids, peak RSS, seconds.
 set -euo pipefail
@@ -51,7 +52,7 @@ finance = 1.0
 
 [shard]
 seq_len = 2048
-shard_bytes = 8388608
+shard_bytes = ${SHARD_BYTES:-8388608}
 memory_mb = 16
 JOB
   "$curate" run "$work/job.toml" --until mix --quiet >/dev/null

@@ -232,8 +232,8 @@ fn check_read_only(statement: &DfStatement) -> Result<()> {
     };
     if !read_only {
         bail!(
-            "the run is read-only: `curate query` runs SELECT, SHOW, DESCRIBE and EXPLAIN; \
-             DDL and DML (CREATE, INSERT, DROP, COPY, ...) are not supported"
+            "the run is read-only (DDL not supported, nor DML): `curate query` runs SELECT, \
+             SHOW, DESCRIBE and EXPLAIN, not CREATE, DROP, INSERT or COPY"
         );
     }
     Ok(())
