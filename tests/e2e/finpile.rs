@@ -1,20 +1,13 @@
 //! `jobs/finpile.toml` as shipped, on the real corpora: what a lab would check of a
 //! finance + web mix.
 
-use crate::support::{read_json, repo_root, run_ok, stage_record};
+use crate::support::{read_json, repo_root, run_job, run_ok, stage_record};
 
 #[test]
 fn finpile_job_keeps_finance_text_and_hits_the_mix() {
     let out = tempfile::tempdir().unwrap();
     let job = repo_root().join("jobs/finpile.toml");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.path().to_str().unwrap(),
-        "--quiet",
-    ]);
-    let run = out.path().join("finpile");
+    let run = run_job(&job, out.path(), "finpile", &[]);
 
     // The filter stage: curated finance sources lose only broken documents, the
     // uuencoded attachments of the EDGAR submissions.
@@ -87,14 +80,7 @@ fn finpile_job_keeps_finance_text_and_hits_the_mix() {
 fn fineweb_recipe_runs_as_shipped() {
     let out = tempfile::tempdir().unwrap();
     let job = repo_root().join("jobs/fineweb.toml");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.path().to_str().unwrap(),
-        "--quiet",
-    ]);
-    let run = out.path().join("fineweb");
+    let run = run_job(&job, out.path(), "fineweb", &[]);
     let filter = stage_record(&run.join("02-filter"));
     let dropped_by = filter["summary"]["total"]["dropped_by"]
         .as_object()

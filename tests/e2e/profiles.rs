@@ -7,7 +7,8 @@ use std::path::Path;
 use arrow::array::AsArray;
 
 use crate::support::{
-    corpora, read_batches, read_documents, repo_root, run_err, run_ok, stage_record, write_job,
+    corpora, read_batches, read_documents, repo_root, run_err, run_job, run_ok, stage_record,
+    write_job,
 };
 
 /// The fixtures job's sources, each with a profile: finance text curated, web text through
@@ -81,16 +82,7 @@ fn each_source_runs_its_profile_and_drops_name_profile_and_evidence() {
     );
 
     let out = dir.path().join("out");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--until",
-        "filter",
-        "--quiet",
-    ]);
-    let run = out.join("profiles");
+    let run = run_job(&job, &out, "profiles", &["--until", "filter"]);
     let ingested = read_documents(&run.join("01-ingest"));
     let kept = read_documents(&run.join("02-filter"));
     // Every finance document is kept: the web heuristics never see them.
@@ -269,16 +261,7 @@ phone = true
 "#,
     );
     let out = dir.path().join("out");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--until",
-        "filter",
-        "--quiet",
-    ]);
-    let run = out.join("decon");
+    let run = run_job(&job, &out, "decon", &["--until", "filter"]);
     let mut dropped: Vec<String> = Vec::new();
     for batch in read_batches(&run.join("02-filter/rejected")) {
         let column = |name: &str| {
@@ -339,17 +322,13 @@ fn init_writes_a_starter_job_that_checks_and_runs() {
     // It refuses to overwrite without --force.
     let stderr = run_err(&["init", &crawl, "-o", job.to_str().unwrap()]);
     assert!(stderr.contains("exists"), "{stderr}");
-    let out = dir.path().join("out");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--until",
-        "filter",
-        "--quiet",
-    ]);
-    let record = stage_record(&out.join("starter/02-filter"));
+    let run = run_job(
+        &job,
+        &dir.path().join("out"),
+        "starter",
+        &["--until", "filter"],
+    );
+    let record = stage_record(&run.join("02-filter"));
     assert_eq!(record["summary"]["profiles"]["news"], "curated");
     assert_eq!(record["summary"]["profiles"]["crawl"], "web");
 }

@@ -264,3 +264,18 @@ pub fn read_selection(mix_dir: &Path) -> BTreeMap<(String, String), u32> {
 pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
+
+/// Runs `job` into `out` (`--output-dir`, quietly) with `extra` arguments such as
+/// `--until filter`; returns the run directory `out/<name>`.
+pub fn run_job(job: &Path, out: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let mut args = vec![
+        "run",
+        job.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    run_ok(&args);
+    out.join(name)
+}
