@@ -403,10 +403,7 @@ pub const BADWORDS_DEF: crate::registry::FilterDef = crate::registry::FilterDef 
                 crate::url::list_entries(crate::toxicity::DEFAULT_ALLOW_PHRASES).map(str::to_owned),
             );
         }
-        for file in &s.allow_phrase_files {
-            let text = settings.read_text("allow_phrase_files", file)?;
-            phrases.extend(crate::url::list_entries(&text).map(str::to_owned));
-        }
+        phrases.extend(settings.read_entries("allow_phrase_files", &s.allow_phrase_files)?);
         let config = C4BadWordsConfig {
             keep_fraction: s.keep_fraction,
             seed: s.seed,

@@ -104,6 +104,17 @@ impl<'a> Settings<'a> {
             .map_err(|e| BuildError::new(key, format!("cannot read {file}: {e}")))
     }
 
+    /// Every entry of every list file of setting `key`, in order (blank and `#` lines
+    /// skipped, as the UT1 and LDNOOBW lists are written).
+    pub fn read_entries(&self, key: &str, files: &[String]) -> Result<Vec<String>, BuildError> {
+        let mut entries = Vec::new();
+        for file in files {
+            let contents = self.read_text(key, file)?;
+            entries.extend(crate::url::list_entries(&contents).map(str::to_owned));
+        }
+        Ok(entries)
+    }
+
     /// The bytes of a file named by setting `key` (recorded as [`Settings::read_text`]).
     pub fn read_bytes(&self, key: &str, file: &str) -> Result<Vec<u8>, BuildError> {
         self.files.borrow_mut().push(file.to_owned());

@@ -422,16 +422,8 @@ pub const DEF: crate::registry::FilterDef = crate::registry::FilterDef {
     about: "toxicity word lists with an allow-list of innocent phrases",
     build: |settings| {
         let s: ToxicitySettings = settings.parse()?;
-        let mut words = Vec::new();
-        for file in &s.word_files {
-            let text = settings.read_text("word_files", file)?;
-            words.extend(crate::url::list_entries(&text).map(str::to_owned));
-        }
-        let mut allow = Vec::new();
-        for file in &s.allow_phrase_files {
-            let text = settings.read_text("allow_phrase_files", file)?;
-            allow.extend(crate::url::list_entries(&text).map(str::to_owned));
-        }
+        let words = settings.read_entries("word_files", &s.word_files)?;
+        let allow = settings.read_entries("allow_phrase_files", &s.allow_phrase_files)?;
         let mut builder = ToxicityFilter::builder()
             .words(words)
             .allow_phrases(allow)

@@ -449,20 +449,6 @@ pub struct UrlSettings {
     pub soft_word_threshold: Option<usize>,
 }
 
-/// Every entry of every file of setting `key` (blank and `#` lines skipped).
-fn read_entries(
-    settings: &crate::registry::Settings<'_>,
-    key: &str,
-    files: &[String],
-) -> Result<Vec<String>, crate::registry::BuildError> {
-    let mut entries = Vec::new();
-    for file in files {
-        let contents = settings.read_text(key, file)?;
-        entries.extend(list_entries(&contents).map(str::to_owned));
-    }
-    Ok(entries)
-}
-
 /// `[filter.url]`: domain and URL blocklists, banned words in URLs.
 pub const DEF: crate::registry::FilterDef = crate::registry::FilterDef {
     name: "url",
@@ -470,36 +456,16 @@ pub const DEF: crate::registry::FilterDef = crate::registry::FilterDef {
     build: |settings| {
         let s: UrlSettings = settings.parse()?;
         let mut builder = UrlFilter::builder()
-            .block_domains(read_entries(
-                settings,
-                "block_domain_files",
-                &s.block_domain_files,
-            )?)
-            .block_urls(read_entries(
-                settings,
-                "block_url_files",
-                &s.block_url_files,
-            )?)
-            .allow_domains(read_entries(
-                settings,
-                "allow_domain_files",
-                &s.allow_domain_files,
-            )?)
-            .banned_words(read_entries(
-                settings,
-                "banned_word_files",
-                &s.banned_word_files,
-            )?)
-            .banned_subwords(read_entries(
-                settings,
-                "banned_subword_files",
-                &s.banned_subword_files,
-            )?)
-            .soft_banned_words(read_entries(
-                settings,
-                "soft_banned_word_files",
-                &s.soft_banned_word_files,
-            )?);
+            .block_domains(settings.read_entries("block_domain_files", &s.block_domain_files)?)
+            .block_urls(settings.read_entries("block_url_files", &s.block_url_files)?)
+            .allow_domains(settings.read_entries("allow_domain_files", &s.allow_domain_files)?)
+            .banned_words(settings.read_entries("banned_word_files", &s.banned_word_files)?)
+            .banned_subwords(
+                settings.read_entries("banned_subword_files", &s.banned_subword_files)?,
+            )
+            .soft_banned_words(
+                settings.read_entries("soft_banned_word_files", &s.soft_banned_word_files)?,
+            );
         if let Some(threshold) = s.soft_word_threshold {
             builder = builder.soft_word_threshold(threshold);
         }

@@ -105,8 +105,7 @@ pub fn train_config(section: &TokenizerSection) -> TrainConfig {
 /// Whether the tokenizer file is the one a record names (its xxh3-64): a record is never
 /// trusted for a file that another run replaced.
 fn file_matches(path: &Path, fingerprint: &str) -> bool {
-    std::fs::read(path)
-        .is_ok_and(|bytes| format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)) == fingerprint)
+    std::fs::read(path).is_ok_and(|bytes| hex_digest(&bytes) == fingerprint)
 }
 
 /// The bytes of a `tokenizer.json`, unpacked when the file is gzip (`.gz`).

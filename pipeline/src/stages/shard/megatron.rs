@@ -22,6 +22,7 @@ use arrow::datatypes::UInt32Type;
 use arrow::ipc::reader::StreamReader;
 
 use super::manifest::Manifest;
+use super::write::HashingWriter;
 use crate::run::atomic::AtomicFile;
 
 /// The directory of the Megatron files inside the shard directory.
@@ -40,7 +41,7 @@ pub fn write(shards_dir: &Path, manifest: &Manifest) -> Result<Vec<MegatronFile>
     let bin_path = dir.join("data.bin");
     let mut bin_file = AtomicFile::create(&bin_path)
         .with_context(|| format!("cannot create {}", bin_path.display()))?;
-    let mut bin = BufWriter::new(bin_file.try_clone_file()?);
+    let mut bin = HashingWriter::new(BufWriter::new(bin_file.try_clone_file()?));
     let mut lengths: Vec<i32> = Vec::new();
     for shard in &manifest.shards {
         let path = shards_dir.join(&shard.file);
@@ -69,6 +70,7 @@ pub fn write(shards_dir: &Path, manifest: &Manifest) -> Result<Vec<MegatronFile>
         }
     }
     bin.flush()?;
+    let bin_summary = bin.summary();
     drop(bin);
     bin_file
         .commit()
@@ -77,7 +79,7 @@ pub fn write(shards_dir: &Path, manifest: &Manifest) -> Result<Vec<MegatronFile>
     let idx_path = dir.join("data.idx");
     let mut idx_file = AtomicFile::create(&idx_path)
         .with_context(|| format!("cannot create {}", idx_path.display()))?;
-    let mut idx = BufWriter::new(idx_file.try_clone_file()?);
+    let mut idx = HashingWriter::new(BufWriter::new(idx_file.try_clone_file()?));
     idx.write_all(INDEX_HEADER)?;
     idx.write_all(&1u64.to_le_bytes())?;
     idx.write_all(&[if narrow { DTYPE_UINT16 } else { DTYPE_INT32 }])?;
@@ -95,23 +97,20 @@ pub fn write(shards_dir: &Path, manifest: &Manifest) -> Result<Vec<MegatronFile>
         idx.write_all(&document.to_le_bytes())?;
     }
     idx.flush()?;
+    let idx_summary = idx.summary();
     drop(idx);
     idx_file
         .commit()
         .with_context(|| format!("cannot write {}", idx_path.display()))?;
-    ["data.bin", "data.idx"]
-        .iter()
-        .map(|name| {
-            let path = dir.join(name);
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            Ok(MegatronFile {
-                file: format!("{MEGATRON_DIR}/{name}"),
-                bytes: bytes.len() as u64,
-                xxh3: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)),
-            })
-        })
-        .collect()
+    let file = |name: &str, (bytes, xxh3): (u64, String)| MegatronFile {
+        file: format!("{MEGATRON_DIR}/{name}"),
+        bytes,
+        xxh3,
+    };
+    Ok(vec![
+        file("data.bin", bin_summary),
+        file("data.idx", idx_summary),
+    ])
 }
 
 /// A Megatron file as the manifest records it.

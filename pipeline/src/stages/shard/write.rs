@@ -80,7 +80,7 @@ pub fn write_shard(spec: &ShardSpec<'_>) -> Result<ShardFile> {
         writer.finish()?;
     }
     hashing.flush()?;
-    let (bytes, digest) = (hashing.bytes, hashing.hasher.digest());
+    let (bytes, xxh3) = hashing.summary();
     drop(hashing);
     file.commit()
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -89,7 +89,7 @@ pub fn write_shard(spec: &ShardSpec<'_>) -> Result<ShardFile> {
         sequences: spec.rows,
         tokens: spec.rows * spec.seq_len as u64,
         bytes,
-        xxh3: format!("{digest:016x}"),
+        xxh3,
     })
 }
 
@@ -177,6 +177,12 @@ impl<W: Write> HashingWriter<W> {
             hasher: Xxh3::new(),
             bytes: 0,
         }
+    }
+
+    /// The bytes written so far and their xxh3-64 as 16 hex digits, as the manifest
+    /// records files.
+    pub fn summary(&self) -> (u64, String) {
+        (self.bytes, format!("{:016x}", self.hasher.digest()))
     }
 }
 
