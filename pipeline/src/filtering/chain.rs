@@ -8,11 +8,11 @@ use curate_filters::classifier::step::{
     ANNOTATION_DROPPED_BY, ANNOTATION_ROUTED_BY, ANNOTATION_ROUTED_TO, ClassifierSection,
 };
 use curate_filters::filter::{AnnotationColumn, DeferredDrop, Document, Filter};
-use curate_filters::registry::{self, Resources, Settings};
+use curate_filters::registry::{BuildError, Resources};
 use curate_filters::{Annotation, AnnotationValue, Signal, Verdict};
 
 use super::config::ResolvedProfile;
-use super::profiles::{JobFiles, ProfileError, profile_key};
+use super::profiles::{JobFiles, ProfileError, build_filter, profile_key};
 
 /// A filter's verdict on one document, named.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,7 +136,7 @@ impl FilterChain {
         profile: &ResolvedProfile,
         files: &dyn Resources,
     ) -> Result<FilterChain, ProfileError> {
-        let error = |filter: &str, e: curate_filters::registry::BuildError| ProfileError {
+        let error = |filter: &str, e: BuildError| ProfileError {
             key: format!("{}.{filter}", profile_key(name)),
             message: e.to_string(),
         };
@@ -144,42 +144,32 @@ impl FilterChain {
         let mut classifiers = Vec::new();
         let mut read = Vec::new();
         for filter in &profile.order {
-            let def = registry::find(filter).ok_or_else(|| ProfileError {
-                key: format!("{}.{filter}", profile_key(name)),
-                message: format!("unknown filter `{filter}`"),
-            })?;
             let table = profile
                 .filters
                 .get(filter)
                 .cloned()
                 .unwrap_or_else(|| toml::Value::Table(toml::Table::new()));
-            let json = serde_json::to_value(&table).map_err(|e| {
-                error(
-                    filter,
-                    curate_filters::registry::BuildError::new("", e.to_string()),
-                )
-            })?;
-            if def.name == "classifier" {
-                let sections: BTreeMap<String, ClassifierSection> =
-                    serde_json::from_value(json.clone()).map_err(|e| {
-                        error(
-                            filter,
-                            curate_filters::registry::BuildError::new("", e.to_string()),
-                        )
+            let built = build_filter(filter, &table, files).map_err(|e| error(filter, e))?;
+            if built.name == "classifier" {
+                // The resolved table, so `curate tag` sees thresholds as the filter does.
+                let sections: BTreeMap<String, ClassifierSection> = built
+                    .resolved
+                    .clone()
+                    .try_into()
+                    .map_err(|e: toml::de::Error| {
+                        error(filter, BuildError::new("", e.to_string()))
                     })?;
                 classifiers.extend(sections);
             }
-            let settings = Settings::new(&json, files);
-            let built = (def.build)(&settings).map_err(|e| error(filter, e))?;
-            read.extend(settings.files());
-            for other in built.decides_for() {
+            read.extend(built.files);
+            for other in built.filter.decides_for() {
                 for step in steps.iter_mut().filter(|s| s.name == other) {
                     step.deferred = true;
                 }
             }
             steps.push(Step {
-                name: def.name,
-                filter: built,
+                name: built.name,
+                filter: built.filter,
                 deferred: false,
             });
         }

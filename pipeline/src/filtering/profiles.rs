@@ -213,12 +213,12 @@ pub fn resolve_profile(
     let mut built: Vec<(String, Vec<&'static str>)> = Vec::new();
     for filter in &order {
         let table = &tables[filter];
-        let (value, decides_for) = build_one(filter, table, files).map_err(|e| ProfileError {
+        let one = build_filter(filter, table, files).map_err(|e| ProfileError {
             key: join_key(&format!("{key}.{filter}"), &e.key),
             message: e.message,
         })?;
-        resolved.insert(filter.clone(), value);
-        built.push((filter.clone(), decides_for));
+        built.push((filter.clone(), one.filter.decides_for()));
+        resolved.insert(filter.clone(), one.resolved);
     }
     // A filter that decides for another needs it to run before it.
     for (i, (filter, decides_for)) in built.iter().enumerate() {
@@ -248,13 +248,23 @@ fn join_key(prefix: &str, key: &str) -> String {
     }
 }
 
-/// Builds one filter from its table; returns its resolved settings (as TOML) and the
-/// filters it decides for.
-fn build_one(
+/// A filter built from its table, with what the build learnt.
+pub struct BuiltFilter {
+    pub name: &'static str,
+    pub filter: Box<dyn curate_filters::filter::Filter>,
+    /// The settings with every default filled in, as `job.resolved.toml` writes them.
+    pub resolved: toml::Value,
+    /// The files the build read (lists, models, references), relative to the job.
+    pub files: Vec<String>,
+}
+
+/// Builds the registered filter `name` from its table: the one way a filter is built, when
+/// the job loads (to validate and resolve it) and when the filter stage runs.
+pub fn build_filter(
     name: &str,
     table: &toml::Value,
     files: &dyn Resources,
-) -> Result<(toml::Value, Vec<&'static str>), BuildError> {
+) -> Result<BuiltFilter, BuildError> {
     let def = registry::find(name)
         .ok_or_else(|| BuildError::new("", format!("unknown filter `{name}`")))?;
     let json = serde_json::to_value(table).map_err(|e| BuildError::new("", e.to_string()))?;
@@ -262,7 +272,12 @@ fn build_one(
     let filter = (def.build)(&settings)?;
     let resolved = json_to_toml(settings.resolved())
         .ok_or_else(|| BuildError::new("", "its settings cannot be written as TOML"))?;
-    Ok((resolved, filter.decides_for()))
+    Ok(BuiltFilter {
+        name: def.name,
+        filter,
+        resolved,
+        files: settings.files(),
+    })
 }
 
 /// JSON settings as TOML, nulls (unset options) left out.
