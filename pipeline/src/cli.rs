@@ -30,6 +30,15 @@ pub enum Command {
     /// is redone. A stage whose configuration or input changed reruns, with every stage
     /// after it.
     Run(commands::run::RunArgs),
+    /// Fix a run's resolved job and steps in its run directory, before cluster tasks run
+    /// its steps (`curate run --step`); `curate launch` does it itself.
+    Plan(commands::plan::PlanArgs),
+    /// Run a job on a cluster: its steps as chained job arrays (Slurm), each task a rank
+    /// of `curate run --step`. Launching again submits only what is missing.
+    Launch(commands::launch::LaunchArgs),
+    /// Show what a planned run has done: each step's partitions done, the missing ones by
+    /// name, its Slurm jobs, and the next command to run.
+    Status(commands::status::StatusArgs),
     /// Validate a job file and print the resolved plan, without running anything.
     Check(commands::check::CheckArgs),
     /// Write a commented starter job for inputs (`PATH[=DOMAIN]`), checked by loading it.
@@ -69,6 +78,9 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<()> {
     let result = match cli.command {
         Command::Run(args) => commands::run::run(args, cli.log_format),
+        Command::Plan(args) => commands::plan::run(args),
+        Command::Launch(args) => commands::launch::run(args),
+        Command::Status(args) => commands::status::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Init(args) => commands::init::run(args),
         Command::Dedup(args) => commands::dedup::run(args),

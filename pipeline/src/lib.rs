@@ -4,6 +4,7 @@
 //! `curate-filters` and the tokenizer arithmetic in `curate-tokenizer`.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod document;
 pub mod heartbeat;

@@ -12,6 +12,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tracing::{info, info_span, warn};
 
+use crate::cluster::task::{StepTask, injected_fault};
+use crate::cluster::{Step, StepKind, stage_is_map};
 use crate::heartbeat::Heartbeat;
 use crate::job::ResolvedJob;
 use crate::logging::CONSOLE;
@@ -23,7 +25,8 @@ use crate::run::run_record::{
 };
 use crate::stages::upstream::Upstream;
 use crate::stages::{
-    Stage, StageContext, StageOutcome, count, dedup, filter, ingest, mix, shard, tokenizer,
+    Execution, Stage, StageContext, StageOutcome, count, dedup, filter, ingest, mix, shard,
+    tokenizer,
 };
 
 /// The file in the run directory that records the resolved job.
@@ -47,6 +50,10 @@ pub struct RunOptions {
     pub heartbeat: Duration,
     /// The command line, for the run's identity.
     pub command: Vec<String>,
+    /// One task of one step of a cluster run; `None`: the whole job here.
+    pub task: Option<StepTask>,
+    /// Where spill files go instead of the stage directories (node-local disk).
+    pub scratch: Option<PathBuf>,
 }
 
 /// One line per stage, as printed when it ends.
@@ -60,13 +67,42 @@ pub struct StageReport {
 /// Runs the job's stages in order; returns what each did. When a stage fails, the stages
 /// before it keep their records, `run.json` names the failed stage and its error, and the
 /// error is returned.
+///
+/// With `options.task`, runs one task of one step of a planned run instead (see
+/// `cluster`): no lock (many tasks share the run directory, each partition is owned through
+/// its marker), the resolved job must be the planned one, and only the seal step writes
+/// `run.json`.
 pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageReport>> {
-    std::fs::create_dir_all(&job.run_dir)
-        .with_context(|| format!("cannot create run directory {}", job.run_dir.display()))?;
-    let _lock = crate::run::lock::RunLock::acquire(&job.run_dir)?;
-    let resolved = job.to_toml().context("cannot write the resolved job")?;
-    write_atomic(&job.run_dir.join(RESOLVED_JOB_FILE), resolved.as_bytes())
-        .with_context(|| format!("cannot write {}", job.run_dir.display()))?;
+    let _lock = match options.task {
+        None => {
+            std::fs::create_dir_all(&job.run_dir).with_context(|| {
+                format!("cannot create run directory {}", job.run_dir.display())
+            })?;
+            let lock = crate::run::lock::RunLock::acquire(&job.run_dir)?;
+            let resolved = job.to_toml().context("cannot write the resolved job")?;
+            write_atomic(&job.run_dir.join(RESOLVED_JOB_FILE), resolved.as_bytes())
+                .with_context(|| format!("cannot write {}", job.run_dir.display()))?;
+            Some(lock)
+        }
+        Some(task) => {
+            crate::cluster::plan::check_planned(job)?;
+            if task.step.kind() == StepKind::Reduce && task.rank != 0 {
+                info!(
+                    target: CONSOLE,
+                    event = "step_skipped",
+                    step = task.step.name(),
+                    rank = task.rank,
+                    "step {} is a reduce step: rank 0 does it, rank {} has nothing to do",
+                    task.step.name(),
+                    task.rank
+                );
+                return Ok(Vec::new());
+            }
+            injected_fault(&task, |name| std::env::var(name).ok())?;
+            None
+        }
+    };
+    let keeps_run_record = options.task.is_none_or(|task| task.step == Step::Seal);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .thread_name(|i| format!("curate-worker-{i}"))
@@ -75,7 +111,9 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
 
     let mut record = RunRecord::new(identity(job, pool.current_num_threads(), options));
     record.setup = Some(CostMeter::since_process_start().finish());
-    write_run_record(&record, &job.run_dir)?;
+    if keeps_run_record {
+        write_run_record(&record, &job.run_dir)?;
+    }
     info!(
         event = "run_started",
         job = job.name.as_str(),
@@ -99,8 +137,64 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
     if record.status == RunStatus::Running {
         record.status = RunStatus::Complete;
     }
-    write_run_record(&record, &job.run_dir)?;
+    if keeps_run_record {
+        write_run_record(&record, &job.run_dir)?;
+    }
     result
+}
+
+/// What a process does with a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StageRole {
+    /// Run it (whole, one rank's partitions, or its seal).
+    Run(Execution),
+    /// A reduce stage an earlier step did: it must be complete.
+    RequireComplete,
+    /// After this task's step: stop.
+    Stop,
+}
+
+fn stage_role(stage: Stage, task: Option<StepTask>) -> StageRole {
+    let Some(task) = task else {
+        return StageRole::Run(Execution::Whole);
+    };
+    let earlier = if stage_is_map(stage) {
+        StageRole::Run(Execution::Seal)
+    } else {
+        StageRole::RequireComplete
+    };
+    match task.step.stage() {
+        None => earlier,
+        Some(step) if stage < step => earlier,
+        Some(step) if stage == step => StageRole::Run(if stage_is_map(stage) {
+            Execution::Rank {
+                rank: task.rank,
+                world_size: task.world_size,
+            }
+        } else {
+            Execution::Whole
+        }),
+        Some(_) => StageRole::Stop,
+    }
+}
+
+/// A reduce stage done by an earlier step: its record must say complete.
+fn require_complete(stage: Stage, dir: &Path) -> Result<()> {
+    let path = dir.join(crate::run::stage_record::STAGE_RECORD_FILE);
+    let complete = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|record| record["status"] == "complete");
+    if !complete {
+        anyhow::bail!(
+            "step {} has not completed in {}: run it first (`curate run JOB --step {}`, or \
+             `curate launch` again)",
+            stage.name(),
+            dir.parent().unwrap_or(dir).display(),
+            stage.name()
+        );
+    }
+    Ok(())
 }
 
 fn run_stages(
@@ -119,11 +213,25 @@ fn run_stages(
         if !stage.is_enabled(job) {
             continue;
         }
+        let execution = match stage_role(stage, options.task) {
+            StageRole::Stop => break,
+            StageRole::RequireComplete => {
+                let dir = job.run_dir.join(stage.dir_name());
+                require_complete(stage, &dir)?;
+                if stage.produces_documents() {
+                    upstream_dir = Some(dir);
+                }
+                continue;
+            }
+            StageRole::Run(execution) => execution,
+        };
         let context = StageContext {
             job,
             pool,
             force: options.force.is_some_and(|force| stage >= force),
             show_progress: options.show_progress,
+            execution,
+            scratch: options.scratch.as_deref(),
         };
         let name = stage.name();
         let stage_dir = context.stage_dir(name);
@@ -139,8 +247,9 @@ fn run_stages(
         let result = run_stage(stage, &context, upstream_dir.as_deref());
         let cost = meter.finish();
         // An up-to-date stage keeps its record untouched: its cost stays that of the run
-        // that made its output.
-        if !matches!(result, Ok(StageOutcome::UpToDate { .. }))
+        // that made its output. A rank's or a seal's process cost is not the stage's.
+        if execution == Execution::Whole
+            && !matches!(result, Ok(StageOutcome::UpToDate { .. }))
             && let Err(error) = record_cost(&stage_dir, "cost", &cost)
         {
             warn!(
@@ -172,10 +281,11 @@ fn run_stages(
             }
         };
         stage_finished(stage, &outcome, &cost);
-        if stage == Stage::Count {
+        // The funnel reads every earlier stage: done by the one process that has them all.
+        if stage == Stage::Count && !matches!(execution, Execution::Rank { .. }) {
             count_funnel(&context)?;
         }
-        if stage.produces_documents() {
+        if stage.produces_documents() && !matches!(execution, Execution::Rank { .. }) {
             explain_if_empty(&job.run_dir, name);
             upstream_dir = Some(stage_dir);
         }

@@ -7,6 +7,8 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Args;
 
+use crate::cluster::Step;
+use crate::cluster::task::resolve;
 use crate::job::load_job;
 use crate::logging::{CONSOLE, LogFormat};
 use crate::runner::{RunOptions, run_job};
@@ -35,9 +37,40 @@ pub struct RunArgs {
     /// seconds: partitions done, MB/s, ETA. 0 turns it off.
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub heartbeat_seconds: u64,
+    /// Run one step of a planned run (`curate plan`) as one task of many: a map step
+    /// (ingest, filter, count) runs this rank's partitions, a reduce step (dedup,
+    /// tokenizer, mix, shard) runs on rank 0, `seal` finishes the run. See "Running on a
+    /// cluster" in the README.
+    #[arg(long, value_enum, value_name = "STEP")]
+    pub step: Option<Step>,
+    /// This task's rank, 0-based (else CURATE_RANK, SLURM_ARRAY_TASK_ID or
+    /// JOB_COMPLETION_INDEX).
+    #[arg(long, requires = "step")]
+    pub rank: Option<usize>,
+    /// How many tasks run the step (else CURATE_WORLD_SIZE or SLURM_ARRAY_TASK_COUNT).
+    #[arg(long, requires = "step")]
+    pub world_size: Option<usize>,
+    /// Spill files (dedup index runs, shard buckets) go under DIR, e.g. node-local disk,
+    /// instead of the stage directories.
+    #[arg(long, value_name = "DIR")]
+    pub scratch: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
+    if args.step.is_some() && (args.until.is_some() || args.force.is_some()) {
+        anyhow::bail!(
+            "--step runs one step of a planned run: --until and --force apply to `curate run` \
+             of the whole job"
+        );
+    }
+    let task = args
+        .step
+        .map(|step| {
+            resolve(step, args.rank, args.world_size, |name| {
+                std::env::var(name).ok()
+            })
+        })
+        .transpose()?;
     let mut job = load_job(&args.job)?;
     if let Some(dir) = &args.output_dir {
         job.set_output_dir(dir);
@@ -57,6 +90,8 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
         show_progress: bars,
         heartbeat,
         command: std::env::args().collect(),
+        task,
+        scratch: args.scratch.clone(),
     };
     let result = run_job(&job, &options);
     tracing::info!(
@@ -69,7 +104,10 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
         job.run_dir.display()
     );
     // The report is derived from the run directory, also of a failed run (it shows the
-    // failure): failing to write it loses nothing.
+    // failure): failing to write it loses nothing. Of a cluster run, the seal writes it.
+    if task.is_some_and(|task| task.step != Step::Seal) {
+        return result.map(|_| ());
+    }
     match crate::report::write_reports(&job.run_dir) {
         Ok(_) => tracing::info!(
             target: CONSOLE,

@@ -1,7 +1,7 @@
 //! `curate verify RUN`: re-reads every shard of a run and checks it against the manifest.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -9,7 +9,6 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, UInt32Type};
 use arrow::ipc::reader::StreamReader;
 use clap::Args;
-use xxhash_rust::xxh3::Xxh3;
 
 use crate::job::spec::Remainder;
 use crate::stages::shard::columns::shard_schema;
@@ -372,19 +371,8 @@ fn verify_shard(dir: &Path, manifest: &Manifest, shard: &ShardFile) -> Result<(u
     Ok((sequences, tokens))
 }
 
-/// Size and xxh3-64 (16 hex digits) of a file, read in blocks.
+/// Size and xxh3-64 (16 hex digits) of a file.
 fn file_digest(path: &Path) -> Result<(u64, String)> {
-    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut hasher = Xxh3::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        bytes += n as u64;
-    }
-    Ok((bytes, format!("{:016x}", hasher.digest())))
+    crate::run::fingerprint::file_digest(path)
+        .with_context(|| format!("cannot read {}", path.display()))
 }

@@ -6,14 +6,22 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The suffix of files being written.
 pub const TEMP_SUFFIX: &str = ".tmp";
 
-/// The temporary name a file is written under before it is renamed to `path`.
+/// The temporary name a file is written under before it is renamed to `path`: unique per
+/// process and per call, so that processes writing one run directory at once (ranks of a
+/// cluster step sealing the same stage) never write into each other's temporary files.
 pub fn temp_path(path: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(TEMP_SUFFIX);
+    name.push(format!(
+        ".{}-{}{TEMP_SUFFIX}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     path.with_file_name(name)
 }
 
@@ -105,11 +113,10 @@ mod tests {
         {
             let mut file = AtomicFile::create(&path).unwrap();
             file.file().unwrap().write_all(b"half").unwrap();
-            assert!(temp_path(&path).exists());
+            assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
             assert!(!path.exists());
         }
-        assert!(!temp_path(&path).exists());
-        assert!(!path.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -15,6 +15,24 @@ pub fn hex_digest(bytes: &[u8]) -> String {
     format!("{:016x}", xxh3_64(bytes))
 }
 
+/// Size and xxh3-64 (16 hex digits) of a file, read in blocks.
+pub fn file_digest(path: &Path) -> std::io::Result<(u64, String)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        bytes += n as u64;
+    }
+    Ok((bytes, format!("{:016x}", hasher.digest())))
+}
+
 /// Fingerprint of any serializable configuration.
 pub fn fingerprint_config(config: &impl Serialize) -> String {
     // Serializing plain data to JSON cannot fail; fall back to a constant that forces a rerun.
@@ -47,7 +65,18 @@ impl InputFile {
     }
 }
 
-/// Fingerprint of a list of input files.
+/// Fingerprint of a list of input files. A file is identified by its canonical path, so
+/// `jobs/../data/a.txt` and `/repo/data/a.txt` (a job named by a relative path here, by an
+/// absolute one in a cluster task) are the same input.
 pub fn fingerprint_inputs(inputs: &[InputFile]) -> String {
-    fingerprint_config(&inputs)
+    let canonical: Vec<(String, u64, u128)> = inputs
+        .iter()
+        .map(|input| {
+            let path = std::fs::canonicalize(&input.path)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| input.path.clone());
+            (path, input.bytes, input.modified_ns)
+        })
+        .collect();
+    fingerprint_config(&canonical)
 }

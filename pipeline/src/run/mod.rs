@@ -5,6 +5,7 @@ pub mod cost;
 pub mod fingerprint;
 pub mod funnel;
 pub mod lock;
+pub mod marker;
 pub mod part_writer;
 pub mod run_record;
 pub mod stage_record;

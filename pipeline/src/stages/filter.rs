@@ -27,7 +27,7 @@ use super::upstream::Upstream;
 use super::{StageContext, StageOutcome};
 use crate::filtering::{ChainOutcome, FilterChain};
 use crate::progress::human_bytes;
-use crate::run::fingerprint::{InputFile, fingerprint_config};
+use crate::run::fingerprint::{InputFile, fingerprint_config, fingerprint_inputs};
 use crate::run::funnel::{Counts, Funnel, FunnelSummary, SourceFunnels, admit};
 use crate::run::part_writer::PartWriter;
 use crate::run::stage_record::{FORMAT_VERSION, partition_key};
@@ -137,7 +137,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             FORMAT_VERSION,
             &job.filter,
             &source_profiles,
-            &list_files,
+            fingerprint_inputs(&list_files),
         )),
         input_fingerprint: upstream.fingerprint.clone(),
         inputs: list_files,

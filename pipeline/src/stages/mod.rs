@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 
 use crate::job::ResolvedJob;
-use crate::run::atomic::remove_stale_temp_files;
+use crate::run::atomic::{TEMP_SUFFIX, remove_stale_temp_files};
 
 /// The stages a job runs, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
@@ -103,9 +103,36 @@ pub struct StageContext<'a> {
     /// Rerun even if the output is up to date.
     pub force: bool,
     pub show_progress: bool,
+    /// The whole stage, one rank's partitions of it, or only its seal.
+    pub execution: Execution,
+    /// Where spill files go (node-local disk on a cluster); `None`: inside the stage
+    /// directory.
+    pub scratch: Option<&'a Path>,
+}
+
+/// How a stage runs in this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Execution {
+    /// The whole stage (`curate run`, or rank 0 of a reduce step).
+    Whole,
+    /// The partitions `p` with `p % world_size == rank` of a map step, each with its
+    /// completion marker; the stage's `_stage.json` is left to the seal.
+    Rank { rank: usize, world_size: usize },
+    /// Only build `_stage.json` from the markers of every planned partition (or say which
+    /// are missing); nothing is processed.
+    Seal,
 }
 
 impl StageContext<'_> {
+    /// The directory for a stage's spill files: under `--scratch` when given (one per job
+    /// and stage), else `default` inside the stage directory.
+    pub fn work_dir(&self, stage: &str, default: PathBuf) -> PathBuf {
+        match self.scratch {
+            Some(scratch) => scratch.join(format!("{}-{stage}", self.job.name)),
+            None => default,
+        }
+    }
+
     pub fn stage_dir(&self, stage: &str) -> PathBuf {
         let dir = Stage::ALL
             .iter()
@@ -133,15 +160,21 @@ pub enum StageOutcome {
 pub fn prepare_stage_dir(dir: &Path, keep: &[String]) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     remove_stale_temp_files(dir).with_context(|| format!("cannot clean {}", dir.display()))?;
+    remove_outputs_except(dir, keep, true)
+}
+
+/// Removes every output file of a stage directory not in `keep`, and with `temps` the
+/// temporary files in its subdirectories. The seal of a cluster step leaves temporary
+/// files alone: other ranks may be writing theirs.
+pub fn remove_outputs_except(dir: &Path, keep: &[String], temps: bool) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
         let path = entry?.path();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if path.is_file() && name.starts_with("part-") && !keep.contains(&name) {
-            std::fs::remove_file(&path)
-                .with_context(|| format!("cannot remove {}", path.display()))?;
+        if is_output_part(&path, &name) && !keep.contains(&name) {
+            remove_if_present(&path)?;
         }
     }
     // Dropped documents live in subdirectories (`rejected/`, `removed/`): a part a rerun
@@ -152,8 +185,10 @@ pub fn prepare_stage_dir(dir: &Path, keep: &[String]) -> Result<()> {
         if !sub_dir.is_dir() {
             continue;
         }
-        remove_stale_temp_files(&sub_dir)
-            .with_context(|| format!("cannot clean {}", sub_dir.display()))?;
+        if temps {
+            remove_stale_temp_files(&sub_dir)
+                .with_context(|| format!("cannot clean {}", sub_dir.display()))?;
+        }
         for entry in std::fs::read_dir(&sub_dir)
             .with_context(|| format!("cannot list {}", sub_dir.display()))?
         {
@@ -162,16 +197,26 @@ pub fn prepare_stage_dir(dir: &Path, keep: &[String]) -> Result<()> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if path.is_file()
-                && name.starts_with("part-")
-                && !keep.contains(&format!("{sub}/{name}"))
-            {
-                std::fs::remove_file(&path)
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            if is_output_part(&path, &name) && !keep.contains(&format!("{sub}/{name}")) {
+                remove_if_present(&path)?;
             }
         }
     }
     Ok(())
+}
+
+/// A finished part (not one being written under its temporary name).
+fn is_output_part(path: &Path, name: &str) -> bool {
+    name.starts_with("part-") && !name.ends_with(TEMP_SUFFIX) && path.is_file()
+}
+
+/// Removes a file another process may have removed first.
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    }
 }
 
 /// The subdirectories of a stage that hold parts of dropped documents.

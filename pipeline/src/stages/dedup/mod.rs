@@ -102,7 +102,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let parts = number_parts(&upstream.parts)?;
     let signer = Signer::new(section)?;
     let budget = IndexBudget {
-        dir: stage_dir.join(WORK_DIR),
+        dir: context.work_dir("dedup", stage_dir.join(WORK_DIR)),
         bytes: Some(section.memory_mb().saturating_mul(1 << 20)),
     };
     // Run files of an interrupted run are not reused: the index is rebuilt from pass 1.

@@ -33,9 +33,15 @@ pub fn part_file_name(index: usize) -> String {
     format!("part-{}.parquet", partition_key(index))
 }
 
-fn plan_partitions(context: &StageContext<'_>) -> Vec<IngestPartition> {
+/// How many partitions the job's ingest has (and so every partitioned stage after it):
+/// fixed by the inputs, whatever the number of threads or cluster tasks.
+pub fn partition_count(job: &crate::job::ResolvedJob) -> usize {
+    plan_partitions(job).len()
+}
+
+fn plan_partitions(job: &crate::job::ResolvedJob) -> Vec<IngestPartition> {
     let mut partitions = Vec::new();
-    for (source_index, source) in context.job.sources.iter().enumerate() {
+    for (source_index, source) in job.sources.iter().enumerate() {
         if source.max_docs.is_some() {
             partitions.push(IngestPartition {
                 index: partitions.len(),
@@ -93,7 +99,7 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         .flat_map(|s| &s.files)
         .map(|f| InputFile::describe(f).with_context(|| format!("cannot read {}", f.display())))
         .collect::<Result<_>>()?;
-    let partitions = plan_partitions(context);
+    let partitions = plan_partitions(context.job);
     let plan = PartitionPlan {
         stage: "ingest",
         stage_dir: &stage_dir,

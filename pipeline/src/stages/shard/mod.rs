@@ -101,7 +101,7 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     let job = context.job;
     let section = &job.shard;
     let stage_dir = context.stage_dir("shard");
-    let work_dir = stage_dir.join(WORK_DIR);
+    let work_dir = context.work_dir("shard", stage_dir.join(WORK_DIR));
     let count_dir = context.stage_dir("count");
     let mix_dir = context.stage_dir("mix");
     let counts = CountRecord::read(&count_dir)

@@ -1,0 +1,99 @@
+//! Running one job as many processes: steps, ranks, the plan, and the Slurm launcher.
+//!
+//! The rank contract is scheduler-agnostic: `curate run JOB --step STEP --rank I
+//! --world-size N` runs task `I` of `N` of one step. A map step (ingest, filter, count)
+//! runs the partitions `p % N == I`, each finished partition leaving a completion marker;
+//! a reduce step (dedup, tokenizer, mix, shard) runs whole on rank 0, the other ranks exit
+//! at once; the `seal` step builds the records of what is left and the report. Every step
+//! first seals the map stages before it from their markers, so a missing partition is an
+//! error that names it, never a silent gap. Partitions come from the inputs, not from `N`:
+//! the output is the same bytes whatever the number of tasks.
+
+pub mod plan;
+pub mod slurm;
+pub mod status;
+pub mod task;
+
+use clap::ValueEnum;
+
+use crate::job::ResolvedJob;
+use crate::stages::Stage;
+
+/// One step of a job on a cluster: a stage, or the final seal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Step {
+    Ingest,
+    Filter,
+    Dedup,
+    Tokenizer,
+    Count,
+    Mix,
+    Shard,
+    /// Seal every stage from its markers, annotate the token funnel, write `run.json` and
+    /// the report: the last step of every launch.
+    Seal,
+}
+
+/// Whether a step's work is split over ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// Partitions split over every rank.
+    Map,
+    /// Done whole by rank 0.
+    Reduce,
+}
+
+impl Step {
+    pub fn stage(self) -> Option<Stage> {
+        match self {
+            Step::Ingest => Some(Stage::Ingest),
+            Step::Filter => Some(Stage::Filter),
+            Step::Dedup => Some(Stage::Dedup),
+            Step::Tokenizer => Some(Stage::Tokenizer),
+            Step::Count => Some(Stage::Count),
+            Step::Mix => Some(Stage::Mix),
+            Step::Shard => Some(Stage::Shard),
+            Step::Seal => None,
+        }
+    }
+
+    pub fn of(stage: Stage) -> Step {
+        match stage {
+            Stage::Ingest => Step::Ingest,
+            Stage::Filter => Step::Filter,
+            Stage::Dedup => Step::Dedup,
+            Stage::Tokenizer => Step::Tokenizer,
+            Stage::Count => Step::Count,
+            Stage::Mix => Step::Mix,
+            Stage::Shard => Step::Shard,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.stage().map_or("seal", Stage::name)
+    }
+
+    pub fn kind(self) -> StepKind {
+        match self.stage() {
+            Some(stage) if stage_is_map(stage) => StepKind::Map,
+            _ => StepKind::Reduce,
+        }
+    }
+
+    /// The steps a job runs, in order: its enabled stages, then the seal.
+    pub fn all_for(job: &ResolvedJob) -> Vec<Step> {
+        Stage::ALL
+            .into_iter()
+            .filter(|stage| stage.is_enabled(job))
+            .map(Step::of)
+            .chain([Step::Seal])
+            .collect()
+    }
+}
+
+/// The stages whose partitions are independent (one input part, one output part): split
+/// over ranks. Dedup decides over every document at once, the tokenizer and the mix are
+/// global, and the shard stage shuffles across everything: they run whole.
+pub fn stage_is_map(stage: Stage) -> bool {
+    matches!(stage, Stage::Ingest | Stage::Filter | Stage::Count)
+}
