@@ -56,6 +56,8 @@ CONF
 
 start() {
   install
+  # From a clean slate: daemons a crashed run left behind would hold the ports.
+  stop
   write_conf
   mkdir -p /run/munge
   chown munge:munge /run/munge
@@ -64,14 +66,14 @@ start() {
     chown munge:munge /etc/munge/munge.key
     chmod 400 /etc/munge/munge.key
   fi
-  if ! pgrep -x munged >/dev/null; then
-    runuser -u munge -- /usr/sbin/munged
-  fi
+  # --force: a socket left by a killed munged is replaced.
+  runuser -u munge -- /usr/sbin/munged --force
+  munge -n | unmunge >/dev/null || { echo "error: munged does not answer" >&2; exit 1; }
   export SLURM_CONF="$conf"
-  pgrep -x slurmctld >/dev/null || slurmctld -f "$conf"
-  pgrep -x slurmd >/dev/null || slurmd -f "$conf" -N localhost
+  slurmctld -f "$conf"
+  slurmd -f "$conf" -N localhost
   for _ in $(seq 1 60); do
-    state="$(sinfo -h -o %T 2>/dev/null || true)"
+    state="$(timeout 5 sinfo -h -o %T 2>/dev/null || true)"
     if [ "$state" = "idle" ] || [ "$state" = "mixed" ] || [ "$state" = "allocated" ]; then
       echo "export SLURM_CONF=$conf"
       return
@@ -83,14 +85,26 @@ start() {
   exit 1
 }
 
+# Whether a daemon of this name is alive (zombies left by a dead parent do not count).
+alive() {
+  local pid
+  for pid in $(pgrep -x "$1" || true); do
+    if [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != "Z" ]; then
+      return 0
+    fi
+  done
+  return 1
+}
+
 stop() {
   export SLURM_CONF="$conf"
-  if pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null; then
-    scontrol shutdown >/dev/null 2>&1 || true
+  if alive slurmctld || alive slurmd; then
+    [ -f "$conf" ] && timeout 10 scontrol shutdown >/dev/null 2>&1 || true
     for _ in $(seq 1 40); do
-      pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || break
+      alive slurmctld || alive slurmd || break
       sleep 0.25
     done
+    pkill -x slurmstepd 2>/dev/null || true
     pkill -x slurmd 2>/dev/null || true
     pkill -x slurmctld 2>/dev/null || true
   fi
@@ -98,6 +112,13 @@ stop() {
     kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
   fi
   pkill -x munged 2>/dev/null || true
+  for _ in $(seq 1 40); do
+    alive munged || alive slurmctld || alive slurmd || return 0
+    sleep 0.25
+  done
+  pkill -9 -x slurmd 2>/dev/null || true
+  pkill -9 -x slurmctld 2>/dev/null || true
+  pkill -9 -x munged 2>/dev/null || true
 }
 
 case "${1:-}" in

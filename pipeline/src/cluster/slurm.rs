@@ -97,6 +97,14 @@ pub fn launch(job: &ResolvedJob, options: &SlurmOptions) -> Result<LaunchRecord>
         )?)
     };
     let plan = plan_run(job, false)?;
+    if super::status::is_complete(&job.run_dir) {
+        return Ok(LaunchRecord {
+            launched_at: crate::timestamp::now(),
+            command: options.command.clone(),
+            tasks: options.tasks,
+            steps: Vec::new(),
+        });
+    }
     let exe = std::env::current_exe().context("cannot find the curate executable")?;
     let slurm_dir = job.run_dir.join(SLURM_DIR);
     std::fs::create_dir_all(slurm_dir.join("logs"))

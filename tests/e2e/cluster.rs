@@ -1,0 +1,312 @@
+//! The rank contract without a scheduler: `curate plan`, then `curate run --step` tasks by
+//! hand, as any scheduler that sets a task index would run them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::support::{corpora, curate, run_err, run_ok, write_job};
+
+/// A job over real corpora with 15 partitions: Common Crawl WARC/ARC samples and web JSONL
+/// through the FineWeb chain, four Reuters files through the curated chain, MinHash dedup,
+/// the GPT-NeoX tokenizer, a 50/50 mix and packed shards.
+pub fn corpora_job(dir: &Path) -> PathBuf {
+    let corpora = corpora();
+    let c = corpora.display();
+    write_job(
+        dir,
+        &format!(
+            r#"
+[job]
+name = "webfin"
+output_dir = "runs"
+seed = 7
+
+[[source]]
+name = "crawl"
+domain = "web"
+format = "warc"
+paths = ["{c}/web_warc_samples/*/*.warc.gz", "{c}/web_warc_samples/*/*.arc.gz"]
+filters = "web"
+
+[[source]]
+name = "web-jsonl"
+domain = "web"
+format = "jsonl"
+paths = ["{c}/web_text_jsonl/*.json*.gz"]
+filters = "web"
+
+[[source]]
+name = "reuters"
+domain = "finance"
+format = "sgml"
+tags = {{ record = "REUTERS", text = "BODY", title = "TITLE" }}
+paths = ["{c}/reuters21578/reut2-00[0-3].sgm.gz"]
+filters = "finance"
+
+[filter.profile.web]
+preset = "fineweb"
+
+[filter.profile.finance]
+preset = "curated"
+
+[dedup]
+scope = "global"
+
+[dedup.minhash]
+
+[tokenizer]
+path = "{c}/reference_tokenizers/gpt-neo-test-tokenizer.json.gz"
+
+[mix]
+shares = {{ finance = 0.5, web = 0.5 }}
+
+[shard]
+seq_len = 256
+"#
+        ),
+    )
+}
+
+/// Every output a user or a trainer reads, by path relative to the run directory: stage
+/// parts, the mix plan and selection, the tokenizer, the shards and their manifest.
+/// Records (`_stage.json`, markers, `run.json`, reports, launch files) hold timings and
+/// hosts and are left out.
+pub fn outputs(run_dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("run directory lists") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !matches!(name.as_str(), "_partitions" | "slurm" | ".work") {
+                    walk(&path, root, out);
+                }
+                continue;
+            }
+            let relative = path.strip_prefix(root).unwrap().display().to_string();
+            // Top level: run.json, reports, the plan and resolved job (which name the
+            // output directory), the lock.
+            let top_level = !relative.contains('/');
+            if top_level || name == "_stage.json" {
+                continue;
+            }
+            out.insert(relative, std::fs::read(&path).expect("output reads"));
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(run_dir, run_dir, &mut out);
+    out
+}
+
+/// Asserts that two runs wrote the same outputs, naming the first that differs.
+pub fn assert_same_outputs(expected: &Path, actual: &Path) {
+    let (a, b) = (outputs(expected), outputs(actual));
+    let names_a: Vec<&String> = a.keys().collect();
+    let names_b: Vec<&String> = b.keys().collect();
+    assert_eq!(names_a, names_b, "the runs wrote different files");
+    assert!(
+        a.keys().any(|k| k.starts_with("shards/")) && a.len() > 20,
+        "too few outputs to compare: {names_a:?}"
+    );
+    for (name, bytes) in &a {
+        assert!(
+            &b[name] == bytes,
+            "{name} differs between {} and {}",
+            expected.display(),
+            actual.display()
+        );
+    }
+}
+
+fn step(job: &Path, out: &Path, step: &str, rank: usize, world: usize) -> std::process::Output {
+    curate()
+        .args([
+            "run",
+            job.to_str().unwrap(),
+            "--output-dir",
+            out.to_str().unwrap(),
+        ])
+        .args(["--step", step, "--rank", &rank.to_string()])
+        .args([
+            "--world-size",
+            &world.to_string(),
+            "--quiet",
+            "--threads",
+            "1",
+        ])
+        .output()
+        .expect("curate starts")
+}
+
+fn step_ok(job: &Path, out: &Path, name: &str, rank: usize, world: usize) {
+    let output = step(job, out, name, rank, world);
+    assert!(
+        output.status.success(),
+        "step {name} rank {rank}/{world} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = corpora_job(dir.path());
+    let single = dir.path().join("single");
+    run_ok(&[
+        "run",
+        job.to_str().unwrap(),
+        "--output-dir",
+        single.to_str().unwrap(),
+        "--quiet",
+    ]);
+
+    let out = dir.path().join("ranks");
+    let out_str = out.to_str().unwrap();
+    // A step before the plan is refused.
+    let error = String::from_utf8_lossy(&step(&job, &out, "ingest", 0, 3).stderr).into_owned();
+    assert!(error.contains("has not been planned"), "{error}");
+    run_ok(&["plan", job.to_str().unwrap(), "--output-dir", out_str]);
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("webfin/plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["partitions"], 15);
+
+    // Ingest with 3 ranks, but rank 2 never runs; filter then runs with a world size of 2.
+    step_ok(&job, &out, "ingest", 0, 3);
+    step_ok(&job, &out, "ingest", 1, 3);
+    let output = step(&job, &out, "filter", 0, 2);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains(
+            "stage ingest is not complete: 5 of its 15 partitions have no valid completion marker"
+        ) && error.contains("00002 (no completion marker)")
+            && error.contains("00014 (no completion marker)"),
+        "{error}"
+    );
+    // Nothing done is lost: rank 2 of 3 finishes ingest, and the rest runs with other
+    // world sizes per step.
+    let ingest_markers = std::fs::read_dir(out.join("webfin/01-ingest/_partitions")).unwrap();
+    assert_eq!(ingest_markers.count(), 10);
+    step_ok(&job, &out, "ingest", 2, 3);
+    for rank in 0..2 {
+        step_ok(&job, &out, "filter", rank, 2);
+    }
+    // A reduce step runs on rank 0; other ranks have nothing to do.
+    step_ok(&job, &out, "dedup", 1, 4);
+    assert!(!out.join("webfin/03-dedup/_stage.json").exists());
+    for name in ["dedup", "tokenizer"] {
+        step_ok(&job, &out, name, 0, 1);
+    }
+    for rank in 0..5 {
+        step_ok(&job, &out, "count", rank, 5);
+    }
+    for name in ["mix", "shard", "seal"] {
+        step_ok(&job, &out, name, 0, 1);
+    }
+    assert_same_outputs(&single.join("webfin"), &out.join("webfin"));
+    let status = run_ok(&["status", out.join("webfin").to_str().unwrap()]);
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("next: nothing: the run is complete"),
+        "{status}"
+    );
+    assert_eq!(status.matches(" complete").count(), 8 + 1, "{status}");
+    run_ok(&["verify", out.join("webfin").to_str().unwrap()]);
+}
+
+#[test]
+fn bad_task_indices_and_a_run_directory_of_another_job_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = corpora_job(dir.path());
+    let out = dir.path().join("out");
+    let out_str = out.to_str().unwrap();
+    let job_str = job.to_str().unwrap();
+    let error = run_err(&[
+        "run",
+        job_str,
+        "--output-dir",
+        out_str,
+        "--step",
+        "ingest",
+        "--rank",
+        "3",
+        "--world-size",
+        "3",
+    ]);
+    assert!(
+        error.contains("rank 3 is not below the world size 3"),
+        "{error}"
+    );
+    let error = run_err(&["run", job_str, "--rank", "0"]);
+    assert!(error.contains("--step"), "{error}");
+
+    run_ok(&["plan", job_str, "--output-dir", out_str]);
+    // The same job with another seed is another resolved job.
+    let other_dir = dir.path().join("other");
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let other = std::fs::read_to_string(&job)
+        .unwrap()
+        .replace("seed = 7", "seed = 8");
+    let other = write_job(&other_dir, &other);
+    let error = run_err(&[
+        "run",
+        other.to_str().unwrap(),
+        "--output-dir",
+        out_str,
+        "--step",
+        "ingest",
+    ]);
+    assert!(
+        error.contains("was planned for another job or other inputs")
+            && error.contains("planned `seed = 7`, now `seed = 8`"),
+        "{error}"
+    );
+    let error = run_err(&["plan", other.to_str().unwrap(), "--output-dir", out_str]);
+    assert!(error.contains("--replace"), "{error}");
+    run_ok(&[
+        "plan",
+        other.to_str().unwrap(),
+        "--output-dir",
+        out_str,
+        "--replace",
+    ]);
+
+    // `launch` without sbatch on the PATH says so and submits nothing.
+    let empty = tempfile::tempdir().unwrap();
+    let output = curate()
+        .env("PATH", empty.path())
+        .args(["launch", "slurm", job_str, "--tasks", "2"])
+        .args([
+            "--output-dir",
+            dir.path().join("nosbatch").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && error.contains("sbatch is not on the PATH"),
+        "{error}"
+    );
+    // --dry-run writes and prints the scripts without sbatch.
+    let output = curate()
+        .env("PATH", empty.path())
+        .args(["launch", "slurm", job_str, "--tasks", "4", "--dry-run"])
+        .args(["--max-parallel", "2", "--cpus-per-task", "2", "--mem", "4G"])
+        .args(["--output-dir", dir.path().join("dry").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("--array=0-3%2")
+            && stdout.contains("#SBATCH --cpus-per-task=2")
+            && stdout.contains("#SBATCH --mem=4G")
+            && stdout.contains("--step filter --world-size 4")
+            && stdout.contains("--dependency=afterok:dry-run-ingest --kill-on-invalid-dep=yes"),
+        "{stdout}"
+    );
+    assert!(dir.path().join("dry/webfin/slurm/count.sbatch").is_file());
+}

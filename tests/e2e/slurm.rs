@@ -1,0 +1,258 @@
+//! `curate launch slurm` on a real single-node Slurm cluster (`tests/slurm/cluster.sh
+//! start`; `.ci/run` starts and stops it). These tests run when `CURATE_SLURM_TESTS=1`:
+//! CI sets it, and then any Slurm problem fails them.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::cluster::{assert_same_outputs, corpora_job};
+use crate::support::{curate, repo_root, run_ok};
+
+fn slurm_enabled(test: &str) -> bool {
+    let enabled = std::env::var("CURATE_SLURM_TESTS").is_ok_and(|v| v == "1");
+    if !enabled {
+        eprintln!(
+            "{test}: skipped; start Slurm (tests/slurm/cluster.sh start, export SLURM_CONF) \
+             and set CURATE_SLURM_TESTS=1"
+        );
+    }
+    enabled
+}
+
+fn launch(job: &Path, out: &Path, tasks: usize, wait: bool, fault: Option<&str>) -> Output {
+    let mut command = curate();
+    command
+        .args(["launch", "slurm", job.to_str().unwrap()])
+        .args(["--tasks", &tasks.to_string()])
+        .args(["--output-dir", out.to_str().unwrap()]);
+    if wait {
+        command.arg("--wait");
+    }
+    match fault {
+        Some(fault) => command.env("CURATE_TEST_FAULT", fault),
+        None => command.env_remove("CURATE_TEST_FAULT"),
+    };
+    command.output().expect("curate starts")
+}
+
+fn launch_ok(job: &Path, out: &Path, tasks: usize) {
+    let output = launch(job, out, tasks, true, None);
+    assert!(
+        output.status.success(),
+        "launch --tasks {tasks} failed\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn status(run_dir: &Path) -> String {
+    String::from_utf8_lossy(&run_ok(&["status", run_dir.to_str().unwrap()]).stdout).into_owned()
+}
+
+fn single_run(job: &Path, out: &Path) {
+    run_ok(&[
+        "run",
+        job.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+}
+
+/// The Slurm job ids of a step in the run's last launch.
+fn step_jobs(run_dir: &Path, step: &str) -> Vec<String> {
+    let launch: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("slurm/launch.json")).unwrap()).unwrap();
+    launch["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == step)
+        .map(|s| {
+            s["job_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|id| id.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn squeue(ids: &[String]) -> String {
+    let output = std::process::Command::new("squeue")
+        .args(["-h", "-o", "%i %T", "-j", &ids.join(",")])
+        .output()
+        .expect("squeue runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn slurm_arrays_of_1_3_and_7_tasks_give_the_bytes_of_curate_run() {
+    if !slurm_enabled("slurm_arrays_of_1_3_and_7_tasks_give_the_bytes_of_curate_run") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let job = corpora_job(dir.path());
+    let single = dir.path().join("single");
+    single_run(&job, &single);
+    for tasks in [1, 3, 7] {
+        let out = dir.path().join(format!("slurm-{tasks}"));
+        launch_ok(&job, &out, tasks);
+        assert_same_outputs(&single.join("webfin"), &out.join("webfin"));
+        let text = status(&out.join("webfin"));
+        assert!(
+            text.contains("next: nothing: the run is complete"),
+            "{text}"
+        );
+        // Launching a complete run submits nothing.
+        let again = launch(&job, &out, tasks, true, None);
+        assert!(
+            String::from_utf8_lossy(&again.stdout).contains("every step is complete"),
+            "{}",
+            String::from_utf8_lossy(&again.stdout)
+        );
+    }
+    // The shipped fixtures job: `--tasks 3 --wait` as the README shows.
+    let fixtures = repo_root().join("jobs/finance.toml");
+    let single = dir.path().join("fixtures-single");
+    single_run(&fixtures, &single);
+    let out = dir.path().join("fixtures-slurm");
+    launch_ok(&fixtures, &out, 3);
+    assert_same_outputs(&single.join("finance"), &out.join("finance"));
+}
+
+#[test]
+fn a_failed_task_cancels_the_steps_after_it_and_a_relaunch_redoes_only_its_partitions() {
+    if !slurm_enabled("a_failed_task_cancels_the_steps_after_it") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let job = corpora_job(dir.path());
+    let single = dir.path().join("single");
+    single_run(&job, &single);
+    let out = dir.path().join("slurm");
+    let run_dir = out.join("webfin");
+
+    let failed = launch(&job, &out, 3, true, Some("filter:1:abort"));
+    assert!(!failed.status.success(), "a failed task fails --wait");
+    assert!(
+        String::from_utf8_lossy(&failed.stderr).contains("the run is not complete"),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    let text = status(&run_dir);
+    let filter_job = &step_jobs(&run_dir, "filter")[0];
+    assert!(
+        text.contains("filter     map     10/15 partitions")
+            && text.contains("missing partitions: 00001, 00004, 00007, 00010, 00013")
+            && text.contains(&format!("slurm/logs/filter-{filter_job}_1.out"))
+            && text.contains(
+                "dedup      reduce                     not run: a step before it did not complete"
+            )
+            && text.contains("next: launch again"),
+        "{text}"
+    );
+    let log =
+        std::fs::read_to_string(run_dir.join(format!("slurm/logs/filter-{filter_job}_1.out")))
+            .unwrap();
+    assert!(
+        log.contains("step filter rank 1 aborted by CURATE_TEST_FAULT"),
+        "{log}"
+    );
+    // Nothing of the run is left in the queue: the dependent steps were cancelled.
+    let all: Vec<String> = [
+        "ingest",
+        "filter",
+        "dedup",
+        "tokenizer",
+        "count",
+        "mix",
+        "shard",
+        "seal",
+    ]
+    .iter()
+    .flat_map(|s| step_jobs(&run_dir, s))
+    .collect();
+    assert_eq!(squeue(&all).trim(), "");
+
+    launch_ok(&job, &out, 3);
+    let relaunch: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("slurm/launch.json")).unwrap()).unwrap();
+    // Ingest was complete; of filter, only rank 1 was submitted again.
+    assert_eq!(relaunch["steps"][0]["step"], "filter");
+    assert_eq!(relaunch["steps"][0]["ranks"], serde_json::json!([1]));
+    assert_same_outputs(&single.join("webfin"), &run_dir);
+}
+
+#[test]
+fn a_task_killed_with_scancel_is_named_and_a_relaunch_finishes_the_run() {
+    if !slurm_enabled("a_task_killed_with_scancel_is_named") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let job = corpora_job(dir.path());
+    let single = dir.path().join("single");
+    single_run(&job, &single);
+    let out = dir.path().join("slurm");
+    let run_dir = out.join("webfin");
+
+    let submitted = launch(&job, &out, 3, false, Some("count:2:hang"));
+    assert!(submitted.status.success());
+    let count_job = step_jobs(&run_dir, "count")[0].clone();
+    let task = format!("{count_job}_2");
+    wait_until("count task 2 to run", Duration::from_secs(300), || {
+        squeue(std::slice::from_ref(&count_job)).contains(&format!("{task} RUNNING"))
+    });
+    // The other count tasks finish; then task 2 is killed in the middle of its step.
+    wait_until(
+        "count tasks 0 and 1 to end",
+        Duration::from_secs(300),
+        || {
+            let queue = squeue(std::slice::from_ref(&count_job));
+            !queue.contains(&format!("{count_job}_0 "))
+                && !queue.contains(&format!("{count_job}_1 "))
+        },
+    );
+    let scancel = std::process::Command::new("scancel")
+        .arg(&task)
+        .status()
+        .expect("scancel runs");
+    assert!(scancel.success());
+    let all: Vec<String> = [
+        "ingest",
+        "filter",
+        "dedup",
+        "tokenizer",
+        "count",
+        "mix",
+        "shard",
+        "seal",
+    ]
+    .iter()
+    .flat_map(|s| step_jobs(&run_dir, s))
+    .collect();
+    wait_until(
+        "the launch to leave the queue",
+        Duration::from_secs(120),
+        || squeue(&all).trim().is_empty(),
+    );
+    let text = status(&run_dir);
+    assert!(
+        text.contains("count      map     10/15 partitions")
+            && text.contains("missing partitions: 00002, 00005, 00008, 00011, 00014")
+            && text.contains("mix        reduce                     not run"),
+        "{text}"
+    );
+    launch_ok(&job, &out, 3);
+    assert_same_outputs(&single.join("webfin"), &run_dir);
+}
