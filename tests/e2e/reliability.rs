@@ -46,10 +46,16 @@ fn total_tokens(run: &Path) -> u64 {
 
 /// A directory where the stage's record is written makes that write fail (the record is
 /// written through `<name>.tmp`, and a directory cannot be created as a file).
-fn block_record(stage_dir: &Path) -> PathBuf {
-    let blocker = stage_dir.join("_stage.json.tmp");
-    fs::create_dir_all(&blocker).unwrap();
-    blocker
+/// Runs the job with the writes of `stage`'s record failing (after its output is written);
+/// returns stderr.
+fn run_with_failing_record(job: &Path, stage: &str) -> String {
+    let output = crate::support::curate()
+        .env("CURATE_TEST_FAULT", format!("record:{stage}"))
+        .args(["run", job.to_str().unwrap(), "--quiet"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]
@@ -63,15 +69,13 @@ fn a_tokenizer_replaced_by_a_failed_run_is_not_reused() {
     finance_job(dir.path(), |t| {
         t.replace("vocab_size = 4096", "vocab_size = 600")
     });
-    let blocker = block_record(&run.join("tokenizer"));
-    let stderr = run_err(&["run", job.to_str().unwrap(), "--quiet"]);
+    let stderr = run_with_failing_record(&job, "tokenizer");
     assert!(stderr.contains("stage tokenizer failed"), "{stderr}");
     assert_ne!(
         fs::read(run.join("tokenizer/tokenizer.json")).unwrap(),
         first_tokenizer,
         "the failed run replaced tokenizer.json"
     );
-    fs::remove_dir(&blocker).unwrap();
 
     finance_job(dir.path(), |t| t);
     let stderr = run_job(&job);
@@ -96,11 +100,9 @@ fn a_mix_plan_replaced_by_a_failed_run_is_not_reused() {
             "finance = 0.3\ngeneral = 0.7",
         )
     });
-    let blocker = block_record(&run.join("05-mix"));
-    let stderr = run_err(&["run", job.to_str().unwrap(), "--quiet"]);
+    let stderr = run_with_failing_record(&job, "mix");
     assert!(stderr.contains("stage mix failed"), "{stderr}");
     assert_ne!(read_json(&run.join("05-mix/plan.json")), first_plan);
-    fs::remove_dir(&blocker).unwrap();
 
     finance_job(dir.path(), |t| t);
     let stderr = run_job(&job);

@@ -81,7 +81,15 @@ pub fn resolve(
 /// anything, so tests (and people trying a cluster) can see how a failed or killed task is
 /// reported and recovered.
 pub fn injected_fault(task: &StepTask, env: impl Fn(&str) -> Option<String>) -> Result<()> {
-    let Some(spec) = env("CURATE_TEST_FAULT") else {
+    let Some(spec) = env(crate::run::fault::FAULT_VARIABLE) else {
+        return Ok(());
+    };
+    // Other faults (`record:STAGE`) are not this task's.
+    let Some(spec) = spec
+        .split(',')
+        .map(str::trim)
+        .find(|entry| entry.split(':').count() == 3)
+    else {
         return Ok(());
     };
     let mut fields = spec.split(':');

@@ -2,6 +2,7 @@
 
 pub mod atomic;
 pub mod cost;
+pub mod fault;
 pub mod fingerprint;
 pub mod funnel;
 pub mod lock;

@@ -79,6 +79,13 @@ impl<P: Serialize + DeserializeOwned, S: Serialize + DeserializeOwned> StageReco
     }
 
     pub fn write(&self, stage_dir: &Path) -> std::io::Result<()> {
+        if super::fault::fails_at(&format!("record:{}", self.stage)) {
+            return Err(std::io::Error::other(format!(
+                "{}: injected fault (CURATE_TEST_FAULT=record:{})",
+                stage_dir.join(STAGE_RECORD_FILE).display(),
+                self.stage
+            )));
+        }
         let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
         write_atomic(&stage_dir.join(STAGE_RECORD_FILE), &bytes)
