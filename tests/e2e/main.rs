@@ -11,6 +11,7 @@ mod dedup;
 mod extract;
 mod finpile;
 mod fixtures_job;
+mod kill_sweep;
 mod observability;
 mod profiles;
 mod query;

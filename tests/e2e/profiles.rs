@@ -332,3 +332,91 @@ fn init_writes_a_starter_job_that_checks_and_runs() {
     assert_eq!(record["summary"]["profiles"]["news"], "curated");
     assert_eq!(record["summary"]["profiles"]["crawl"], "web");
 }
+
+/// The `strict` preset on the raw web samples (Common Crawl WARC/ARC, the web JSONL
+/// samples, the extraction benchmarks' 1,565 pages): the FineWeb chain, then the built-in
+/// quality classifier, keeps 1-3% of the ingested tokens, every kept document at or above
+/// the preset's threshold.
+#[test]
+fn the_strict_preset_keeps_one_to_three_percent_of_raw_web_tokens() {
+    let corpora = corpora();
+    let c = corpora.display();
+    let dir = tempfile::tempdir().unwrap();
+    let job = write_job(
+        dir.path(),
+        &format!(
+            r#"
+[job]
+name = "strict"
+output_dir = "runs"
+
+[[source]]
+name = "crawl"
+domain = "web"
+format = "warc"
+paths = ["{c}/web_warc_samples/*/*.warc.gz", "{c}/web_warc_samples/*/*.arc.gz"]
+filters = "strict"
+
+[[source]]
+name = "web-text"
+domain = "web"
+format = "jsonl"
+paths = ["{c}/web_text_jsonl/*.gz"]
+filters = "strict"
+
+[[source]]
+name = "web-pages"
+domain = "web"
+format = "html"
+paths = ["{c}/html_extraction_benchmarks/wcxb/html/*.html.gz",
+         "{c}/html_extraction_benchmarks/scrapinghub_aeb/html/*.html.gz",
+         "{c}/html_extraction_benchmarks/trafilatura_eval/pages/*.html.gz"]
+filters = "strict"
+
+[tokenizer]
+path = "{c}/reference_tokenizers/gpt-neo-test-tokenizer.json.gz"
+"#
+        ),
+    );
+    let out = dir.path().join("out");
+    run_ok(&[
+        "run",
+        job.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let run = out.join("strict");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("report.json")).unwrap()).unwrap();
+    let tokens = |stage: &str| {
+        report["funnel"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stage"] == stage)
+            .unwrap()["total"]["output"]["tokens"]
+            .as_u64()
+            .unwrap()
+    };
+    let (ingested, kept) = (tokens("ingest"), tokens("filter"));
+    let share = kept as f64 / ingested as f64;
+    assert!(
+        (0.01..=0.03).contains(&share),
+        "strict kept {kept} of {ingested} tokens ({:.2}%)",
+        share * 100.0
+    );
+    let scores: Vec<f32> = read_batches(&run.join("02-filter"))
+        .iter()
+        .flat_map(|batch| {
+            let column = batch
+                .column_by_name("quality_score")
+                .expect("the filter output has the classifier's score")
+                .as_primitive::<arrow::datatypes::Float32Type>()
+                .clone();
+            column.values().to_vec()
+        })
+        .collect();
+    assert!(scores.len() > 20, "{} documents kept", scores.len());
+    assert!(scores.iter().all(|s| *s >= 0.23), "{scores:?}");
+}

@@ -11,6 +11,7 @@
 //! have ([`fasttext_bin`]). Nothing here touches files: models are read from any `Read`
 //! and written to any `Write`.
 
+pub mod builtin;
 pub mod evaluate;
 pub mod fasttext_bin;
 pub mod features;

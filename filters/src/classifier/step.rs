@@ -59,7 +59,8 @@ pub enum ToxicityCombine {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifierSection {
-    /// The model file (`curate train-classifier` output or a fastText `.bin`), relative
+    /// The model file (`curate train-classifier` output or a fastText `.bin`) or a
+    /// built-in model (`builtin:quality-en-v1`), relative
     /// to the job file.
     pub model: String,
     #[serde(rename = "use")]
@@ -156,7 +157,13 @@ impl LoadedClassifier {
     ) -> Result<LoadedClassifier, BuildError> {
         section.validate(name)?;
         let key = format!("{name}.model");
-        let bytes = settings.read_bytes(&key, &section.model)?;
+        let bytes = match super::builtin::resolve(&section.model) {
+            Some(builtin) => builtin
+                .map_err(|e| BuildError::new(&key, e))?
+                .bytes
+                .to_vec(),
+            None => settings.read_bytes(&key, &section.model)?,
+        };
         let model = Classifier::read(bytes.as_slice(), section.label.as_deref()).map_err(|e| {
             BuildError::new(
                 &key,

@@ -86,6 +86,9 @@ impl<P: Serialize + DeserializeOwned, S: Serialize + DeserializeOwned> StageReco
                 self.stage
             )));
         }
+        if self.status == StageStatus::Complete {
+            super::fault::abort_at(&format!("abort:{}", self.stage));
+        }
         let mut bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
         write_atomic(&stage_dir.join(STAGE_RECORD_FILE), &bytes)

@@ -130,6 +130,7 @@ pub fn annotate(
             Ok(per_part.into_iter().fold(start, StageTokens::merge))
         })?;
         write_tokens(&dir, &tokens, &fingerprint)?;
+        crate::run::fault::abort_at("abort:funnel");
         previous = Some(dir);
     }
     Ok(())

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, anyhow};
 use rayon::prelude::*;
@@ -143,6 +144,7 @@ where
     remove_markers_except(stage_dir, &kept_partitions)
         .with_context(|| format!("cannot clean the markers of {}", stage_dir.display()))?;
     let writer = this_writer(None);
+    let finished_here = AtomicUsize::new(0);
 
     let todo: Vec<usize> = plan
         .partitions
@@ -216,6 +218,8 @@ where
                 writer.clone(),
             )
             .with_context(|| format!("cannot write the marker of {}", stage_dir.display()))?;
+            let finished = finished_here.fetch_add(1, Ordering::Relaxed) + 1;
+            crate::run::fault::abort_at(&format!("abort:{}:{finished}", plan.stage));
             let mut record = record
                 .lock()
                 .map_err(|_| anyhow!("stage record lock poisoned"))?;
