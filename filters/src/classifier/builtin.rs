@@ -39,7 +39,7 @@ pub fn resolve(model: &str) -> Option<Result<&'static BuiltinModel, String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classifier::model::Classifier;
+    use crate::classifier::Classifier;
 
     #[test]
     fn every_builtin_model_loads_and_unknown_names_are_listed() {
