@@ -5,6 +5,8 @@ mod error;
 pub mod html;
 mod load;
 pub mod locate;
+#[cfg(test)]
+mod mutation_tests;
 mod resolved;
 pub mod spec;
 
