@@ -86,6 +86,7 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
         }
         Some(task) => {
             crate::cluster::plan::check_planned(job)?;
+            let lock = crate::run::lock::RunLock::acquire_shared(&job.run_dir)?;
             if task.step.kind() == StepKind::Reduce && task.rank != 0 {
                 info!(
                     target: CONSOLE,
@@ -99,7 +100,7 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
                 return Ok(Vec::new());
             }
             injected_fault(&task, |name| std::env::var(name).ok())?;
-            None
+            Some(lock)
         }
     };
     let keeps_run_record = options.task.is_none_or(|task| task.step == Step::Seal);

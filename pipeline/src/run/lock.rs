@@ -3,8 +3,11 @@
 //! drops the lock with the file descriptor). A second run on the same directory fails at
 //! once and says who holds it, instead of deleting the first run's temporary files.
 //!
-//! The cluster path, where many processes write one run directory, does not take this lock:
-//! there each partition has its own completion marker.
+//! The tasks of a cluster run (`curate run --step`), many processes writing one run
+//! directory, take the same lock *shared*: they exclude a whole-job `curate run` (which
+//! would clean their temporary files away) but not each other; each partition is owned
+//! through its completion marker. (On a shared filesystem this needs working `flock`, as
+//! NFSv4 and Lustre with `flock` mounted give; elsewhere the lock only covers one node.)
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -40,8 +43,9 @@ impl RunLock {
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
                 bail!(
-                    "the run directory {} is in use by another curate run ({}); wait for it \
-                     to finish or stop it",
+                    "the run directory {} is in use by another curate run ({}), or by the \
+                     steps of a cluster run (`curate status` shows them); wait for it to \
+                     finish or stop it",
                     run_dir.display(),
                     if holder.is_empty() {
                         "holder unknown"
@@ -65,6 +69,35 @@ impl RunLock {
         file.write_all(holder.as_bytes())?;
         file.flush()?;
         Ok(RunLock { _file: file, path })
+    }
+
+    /// Takes the lock shared (a task of a cluster step), or fails when a whole-job run
+    /// holds it.
+    pub fn acquire_shared(run_dir: &Path) -> Result<RunLock> {
+        let path = run_dir.join(LOCK_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        match file.try_lock_shared() {
+            Ok(()) => Ok(RunLock { _file: file, path }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                bail!(
+                    "the run directory {} is in use by a `curate run` of the whole job ({}); \
+                     cluster steps wait for it to finish",
+                    run_dir.display(),
+                    holder.trim()
+                );
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -106,7 +139,16 @@ mod tests {
             message.contains(&format!("pid {}", std::process::id())),
             "{message}"
         );
+        let task = RunLock::acquire_shared(dir.path()).expect_err("a task waits for a run");
+        assert!(
+            format!("{task:#}").contains("in use by a `curate run` of the whole job"),
+            "{task:#}"
+        );
         drop(first);
+        let first_task = RunLock::acquire_shared(dir.path()).expect("tasks share the lock");
+        let second_task = RunLock::acquire_shared(dir.path()).expect("tasks share the lock");
+        RunLock::acquire(dir.path()).expect_err("a run waits for the tasks");
+        drop((first_task, second_task));
         RunLock::acquire(dir.path()).expect("lock after release");
     }
 }
