@@ -187,6 +187,19 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
     let ingest_markers = std::fs::read_dir(out.join("webfin/01-ingest/_partitions")).unwrap();
     assert_eq!(ingest_markers.count(), 10);
     step_ok(&job, &out, "ingest", 2, 3);
+    // A part damaged after its marker: the seal names it, drops the marker, and the rank
+    // that owns it redoes it.
+    let part = out.join("webfin/01-ingest/part-00004.parquet");
+    let bytes = std::fs::read(&part).unwrap();
+    std::fs::write(&part, &bytes[..bytes.len() / 2]).unwrap();
+    let error = String::from_utf8_lossy(&step(&job, &out, "filter", 0, 2).stderr).into_owned();
+    assert!(
+        error.contains("1 of its 15 partitions") && error.contains("its marker says"),
+        "{error}"
+    );
+    assert!(!out.join("webfin/01-ingest/_partitions/00004.json").exists());
+    step_ok(&job, &out, "ingest", 1, 3);
+    assert_eq!(std::fs::read(&part).unwrap(), bytes);
     for rank in 0..2 {
         step_ok(&job, &out, "filter", rank, 2);
     }

@@ -208,6 +208,13 @@ fn a_task_killed_with_scancel_is_named_and_a_relaunch_finishes_the_run() {
 
     let submitted = launch(&job, &out, 3, false, Some("count:2:hang"));
     assert!(submitted.status.success());
+    // A second launch while this one's jobs are queued is refused.
+    let twice = launch(&job, &out, 3, false, None);
+    let error = String::from_utf8_lossy(&twice.stderr);
+    assert!(
+        !twice.status.success() && error.contains("are still in the queue"),
+        "{error}"
+    );
     let count_job = step_jobs(&run_dir, "count")[0].clone();
     let task = format!("{count_job}_2");
     wait_until("count task 2 to run", Duration::from_secs(300), || {

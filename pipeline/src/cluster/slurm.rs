@@ -96,6 +96,20 @@ pub fn launch(job: &ResolvedJob, options: &SlurmOptions) -> Result<LaunchRecord>
              scripts",
         )?)
     };
+    // A second launch while the last one's jobs are queued would run their tasks twice.
+    if !options.dry_run
+        && let Some(last) = LaunchRecord::read(&job.run_dir)
+        && let Some(active) = queued_jobs(&last.job_ids())
+        && !active.is_empty()
+    {
+        bail!(
+            "jobs of the last launch of {} are still in the queue ({}): wait for them \
+             (`curate status {}`) or cancel them with scancel before launching again",
+            job.run_dir.display(),
+            active.join(", "),
+            job.run_dir.display()
+        );
+    }
     let plan = plan_run(job, false)?;
     if super::status::is_complete(&job.run_dir) {
         return Ok(LaunchRecord {

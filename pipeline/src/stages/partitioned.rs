@@ -383,6 +383,14 @@ where
         }
     }
     if !problems.is_empty() {
+        // A marker that cannot vouch (another configuration or version, a changed output)
+        // goes, so that the next launch, which submits the ranks of unmarked partitions,
+        // redoes its partition.
+        for (partition, problem) in &problems {
+            if *problem != MarkerProblem::Missing {
+                let _ = std::fs::remove_file(marker_path(stage_dir, *partition));
+            }
+        }
         return Err(IncompleteStage {
             stage: plan.stage.to_owned(),
             total: plan.partitions.len(),
