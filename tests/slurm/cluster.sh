@@ -13,12 +13,13 @@ dir="${CURATE_SLURM_DIR:-/tmp/curate-slurm}"
 conf="$dir/slurm.conf"
 
 install() {
-  if command -v sbatch >/dev/null && command -v slurmctld >/dev/null && command -v munged >/dev/null; then
+  if command -v sbatch >/dev/null && command -v slurmctld >/dev/null && command -v munged >/dev/null \
+    && command -v pgrep >/dev/null; then
     return
   fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    slurmctld slurmd slurm-client munge >/dev/null
+    slurmctld slurmd slurm-client munge procps >/dev/null
 }
 
 write_conf() {
