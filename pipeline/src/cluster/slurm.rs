@@ -453,7 +453,13 @@ pub fn queued_jobs(job_ids: &[String]) -> Option<Vec<String>> {
         .args(["-h", "-o", "%i %T", "-j", &list])
         .output()
         .ok()?;
-    // A job that left the queue long ago is an "Invalid job id": nothing queued.
+    // A job that left the queue long ago is an "Invalid job id": nothing queued. Any other
+    // failure (the controller unreachable) means the queue is unknown.
+    if !output.status.success()
+        && !String::from_utf8_lossy(&output.stderr).contains("Invalid job id")
+    {
+        return None;
+    }
     Some(
         String::from_utf8_lossy(&output.stdout)
             .lines()
@@ -467,13 +473,27 @@ pub fn queued_jobs(job_ids: &[String]) -> Option<Vec<String>> {
 /// Blocks until none of the launch's jobs is queued or running, then says whether the
 /// run is complete.
 pub fn wait_for(run_dir: &Path, record: &LaunchRecord, poll: Duration) -> Result<bool> {
+    // The controller may be unreachable for a while (a restart): up to five minutes.
+    const UNKNOWN_FOR: Duration = Duration::from_secs(300);
     let ids = record.job_ids();
+    let mut unknown_since: Option<std::time::Instant> = None;
     loop {
         match queued_jobs(&ids) {
             Some(active) if active.is_empty() => break,
-            Some(_) => std::thread::sleep(poll),
-            None => bail!("cannot run squeue to follow the launched jobs"),
+            Some(_) => unknown_since = None,
+            None => {
+                let since = *unknown_since.get_or_insert_with(std::time::Instant::now);
+                if since.elapsed() > UNKNOWN_FOR {
+                    bail!(
+                        "squeue has not answered for {} s: cannot follow the launched jobs \
+                         (`curate status {}` reads what is done)",
+                        UNKNOWN_FOR.as_secs(),
+                        run_dir.display()
+                    );
+                }
+            }
         }
+        std::thread::sleep(poll);
     }
     Ok(run_status(run_dir, queued_jobs)?.complete)
 }
