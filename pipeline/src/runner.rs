@@ -167,7 +167,7 @@ fn stage_role(stage: Stage, task: Option<StepTask>) -> StageRole {
     match task.step.stage() {
         None => earlier,
         Some(step) if stage < step => earlier,
-        Some(step) if stage == step => StageRole::Run(if stage_is_map(stage) {
+        Some(step) if stage == step => StageRole::Run(if task.step.kind() == StepKind::Map {
             Execution::Rank {
                 rank: task.rank,
                 world_size: task.world_size,

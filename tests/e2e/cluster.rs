@@ -203,12 +203,34 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
     for rank in 0..2 {
         step_ok(&job, &out, "filter", rank, 2);
     }
+    // Dedup's pass 1 over 3 ranks, then its decisions and writing on rank 0.
+    for rank in 0..3 {
+        step_ok(&job, &out, "dedup-sign", rank, 3);
+    }
+    let signed = out.join("webfin/03-dedup/_signatures");
+    assert_eq!(
+        std::fs::read_dir(signed.join("_partitions"))
+            .unwrap()
+            .count(),
+        15
+    );
     // A reduce step runs on rank 0; other ranks have nothing to do.
     step_ok(&job, &out, "dedup", 1, 4);
     assert!(!out.join("webfin/03-dedup/_stage.json").exists());
-    for name in ["dedup", "tokenizer"] {
-        step_ok(&job, &out, name, 0, 1);
-    }
+    let dedup = curate()
+        .env("CURATE_LOG", "info")
+        .args(["run", job.to_str().unwrap(), "--output-dir", out_str])
+        .args(["--step", "dedup", "--quiet"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&dedup.stderr);
+    assert!(
+        dedup.status.success()
+            && log.contains("pass 1 read from the dedup-sign step: 15 partitions"),
+        "{log}"
+    );
+    step_ok(&job, &out, "tokenizer", 0, 1);
+    assert!(!signed.exists(), "the signatures go once dedup is complete");
     for rank in 0..5 {
         step_ok(&job, &out, "count", rank, 5);
     }
@@ -222,7 +244,7 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
         status.contains("next: nothing: the run is complete"),
         "{status}"
     );
-    assert_eq!(status.matches(" complete").count(), 8 + 1, "{status}");
+    assert_eq!(status.matches(" complete").count(), 9 + 1, "{status}");
     run_ok(&["verify", out.join("webfin").to_str().unwrap()]);
 }
 

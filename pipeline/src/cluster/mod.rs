@@ -2,8 +2,9 @@
 //!
 //! The rank contract is scheduler-agnostic: `curate run JOB --step STEP --rank I
 //! --world-size N` runs task `I` of `N` of one step. A map step (ingest, filter, count)
-//! runs the partitions `p % N == I`, each finished partition leaving a completion marker;
-//! a reduce step (dedup, tokenizer, mix, shard) runs whole on rank 0, the other ranks exit
+//! runs the partitions `p % N == I`, each finished partition leaving a completion marker
+//! (`dedup-sign`, dedup's pass 1, is one); a reduce step (dedup's decisions and writing,
+//! tokenizer, mix, shard) runs whole on rank 0, the other ranks exit
 //! at once; the `seal` step builds the records of what is left and the report. Every step
 //! first seals the map stages before it from their markers, so a missing partition is an
 //! error that names it, never a silent gap. Partitions come from the inputs, not from `N`:
@@ -24,6 +25,9 @@ use crate::stages::Stage;
 pub enum Step {
     Ingest,
     Filter,
+    /// Dedup's pass 1 (exact and MinHash signatures) split over ranks; the `dedup` step
+    /// then decides and writes on rank 0 from the signatures.
+    DedupSign,
     Dedup,
     Tokenizer,
     Count,
@@ -48,7 +52,7 @@ impl Step {
         match self {
             Step::Ingest => Some(Stage::Ingest),
             Step::Filter => Some(Stage::Filter),
-            Step::Dedup => Some(Stage::Dedup),
+            Step::DedupSign | Step::Dedup => Some(Stage::Dedup),
             Step::Tokenizer => Some(Stage::Tokenizer),
             Step::Count => Some(Stage::Count),
             Step::Mix => Some(Stage::Mix),
@@ -70,22 +74,33 @@ impl Step {
     }
 
     pub fn name(self) -> &'static str {
-        self.stage().map_or("seal", Stage::name)
-    }
-
-    pub fn kind(self) -> StepKind {
-        match self.stage() {
-            Some(stage) if stage_is_map(stage) => StepKind::Map,
-            _ => StepKind::Reduce,
+        match self {
+            Step::DedupSign => "dedup-sign",
+            Step::Seal => "seal",
+            _ => self.stage().map_or("seal", Stage::name),
         }
     }
 
-    /// The steps a job runs, in order: its enabled stages, then the seal.
+    pub fn kind(self) -> StepKind {
+        match self {
+            Step::DedupSign => StepKind::Map,
+            _ => match self.stage() {
+                Some(stage) if stage_is_map(stage) => StepKind::Map,
+                _ => StepKind::Reduce,
+            },
+        }
+    }
+
+    /// The steps a job runs, in order: its enabled stages (dedup as its map part, then its
+    /// reduce part), then the seal.
     pub fn all_for(job: &ResolvedJob) -> Vec<Step> {
         Stage::ALL
             .into_iter()
             .filter(|stage| stage.is_enabled(job))
-            .map(Step::of)
+            .flat_map(|stage| match stage {
+                Stage::Dedup => vec![Step::DedupSign, Step::Dedup],
+                other => vec![Step::of(other)],
+            })
             .chain([Step::Seal])
             .collect()
     }

@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::plan::{RunPlan, plan_run};
-use super::status::{run_status, stage_complete_in};
+use super::status::{run_status, stage_complete_in, step_markers_dir};
 use super::{Step, StepKind};
 use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
@@ -225,8 +225,7 @@ fn ranks_to_submit(
     match step.kind() {
         StepKind::Reduce => vec![0],
         StepKind::Map => {
-            let dir = job.run_dir.join(step.stage().map_or("", |s| s.dir_name()));
-            let marked = marked_partitions(&dir);
+            let marked = marked_partitions(&step_markers_dir(&job.run_dir, step));
             let mut ranks: Vec<usize> = (0..plan.partitions)
                 .filter(|p| marked.binary_search(p).is_err())
                 .map(|p| p % tasks)

@@ -81,7 +81,12 @@ pub fn run_status(
                 status.complete = stage_complete_in(&dir);
                 if step.kind() == StepKind::Map {
                     status.partitions_total = plan.partitions;
-                    let usable = usable_markers(&dir, plan.partitions);
+                    let markers = step_markers_dir(run_dir, step);
+                    let usable = usable_markers(&markers, plan.partitions);
+                    // dedup-sign is done when every partition is signed.
+                    if step == Step::DedupSign && usable.iter().all(|ok| *ok) {
+                        status.complete = true;
+                    }
                     status.partitions_done = usable.iter().filter(|ok| **ok).count();
                     if !status.complete {
                         status.missing = usable
@@ -120,6 +125,17 @@ fn parse_step(name: &str) -> Result<Step> {
     use clap::ValueEnum;
     Step::from_str(name, false)
         .map_err(|_| anyhow::anyhow!("plan.json names an unknown step {name:?}"))
+}
+
+/// Where a map step's completion markers are: its stage directory, or dedup's
+/// `_signatures/` for `dedup-sign`.
+pub fn step_markers_dir(run_dir: &Path, step: Step) -> PathBuf {
+    let dir = run_dir.join(step.stage().map_or("", |s| s.dir_name()));
+    if step == Step::DedupSign {
+        crate::stages::dedup::sign_step::signatures_dir(&dir)
+    } else {
+        dir
+    }
 }
 
 /// Whether a stage directory's record says complete.

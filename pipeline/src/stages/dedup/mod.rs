@@ -14,6 +14,7 @@
 pub mod decide;
 mod external_sort;
 mod scan;
+pub mod sign_step;
 pub mod signatures;
 mod write;
 
@@ -29,7 +30,7 @@ use self::signatures::Signer;
 use self::write::{WritePlan, write_part};
 use super::partitioned::{PartitionPlan, PartitionStats, record_fingerprint, run_partitioned};
 use super::upstream::Upstream;
-use super::{StageContext, StageOutcome};
+use super::{Execution, StageContext, StageOutcome};
 use crate::job::{DedupScope, DedupSection, ResolvedJob};
 use crate::progress::human_bytes;
 use crate::run::fingerprint::fingerprint_config;
@@ -101,6 +102,24 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let started = Instant::now();
     let parts = number_parts(&upstream.parts)?;
     let signer = Signer::new(section)?;
+    let fingerprints = (
+        plan.config_fingerprint.clone(),
+        plan.input_fingerprint.clone(),
+    );
+    let fingerprints = (fingerprints.0.as_str(), fingerprints.1.as_str());
+    // On a cluster, the map step `dedup-sign`: this rank's share of pass 1, nothing else.
+    if let Execution::Rank { rank, world_size } = context.execution {
+        return sign_step::sign_rank(
+            context.pool,
+            &stage_dir,
+            fingerprints,
+            &parts,
+            &signer,
+            &sources,
+            rank,
+            world_size,
+        );
+    }
     let budget = IndexBudget {
         dir: context.work_dir("dedup", stage_dir.join(WORK_DIR)),
         bytes: Some(section.memory_mb().saturating_mul(1 << 20)),
@@ -114,7 +133,21 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         .with_context(|| format!("cannot create {}", budget.dir.display()))?;
     let documents = parts.iter().map(|p| p.rows as usize).sum();
     let bands = budget.band_sorter(&signer, documents);
-    let signatures = scan_parts(context.pool, &parts, &signer, &sources, &bands)?;
+    // Pass 1 as the cluster's map step left it, else here.
+    let signatures = match sign_step::load_signed(&stage_dir, fingerprints, &parts, &bands)? {
+        Some(signatures) => {
+            tracing::info!(
+                event = "signatures_loaded",
+                stage = "dedup",
+                partitions = parts.len(),
+                "pass 1 read from the dedup-sign step: {} partitions, {} documents",
+                parts.len(),
+                signatures.len()
+            );
+            signatures
+        }
+        None => scan_parts(context.pool, &parts, &signer, &sources, &bands)?,
+    };
     let verify = section.minhash.as_ref().and_then(|m| m.verify_threshold);
     let mut decisions = decide(signatures, bands, &signer, verify, &budget, |wanted| {
         read_column(&parts, wanted, "text")
@@ -176,7 +209,16 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     )?;
     Ok(match finished {
         Err(up_to_date) => up_to_date,
-        Ok(finished) => finished.outcome(summary_line),
+        Ok(finished) => {
+            // The map step's records have served: the stage is complete.
+            let signed = sign_step::signatures_dir(&stage_dir);
+            if signed.exists()
+                && let Err(error) = std::fs::remove_dir_all(&signed)
+            {
+                tracing::warn!("cannot remove {}: {error}", signed.display());
+            }
+            finished.outcome(summary_line)
+        }
     })
 }
 

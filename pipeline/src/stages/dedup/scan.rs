@@ -66,7 +66,7 @@ pub fn scan_parts(
         parts
             .par_iter()
             .map(|part| {
-                scan_part(part, signer, sources, bands)
+                scan_part(part, signer, sources, &|records| bands.extend(records))
                     .with_context(|| format!("dedup pass 1 failed on {}", part.path.display()))
             })
             .collect::<Result<_>>()
@@ -78,11 +78,13 @@ pub fn scan_parts(
     Ok(all)
 }
 
-fn scan_part(
+/// Pass 1 over one part: its documents' records; the band records go to `bands`, a batch
+/// at a time.
+pub fn scan_part(
     part: &PartInput,
     signer: &Signer,
     sources: &SourceKeys,
-    bands: &ExternalSorter<BandRecord>,
+    bands: &(dyn Fn(&[BandRecord]) -> Result<()> + Sync),
 ) -> Result<Signatures> {
     let mut signatures = Signatures::default();
     let mut records = Vec::new();
@@ -105,7 +107,7 @@ fn scan_part(
             signatures.push(doc, group, priority, keys, &mut records);
             doc += 1;
         }
-        bands.extend(&records)?;
+        bands(&records)?;
     }
     if doc != part.start + part.rows {
         anyhow::bail!(

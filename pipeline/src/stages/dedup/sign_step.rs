@@ -1,0 +1,304 @@
+//! Dedup's map part on a cluster (`--step dedup-sign`): pass 1, the expensive one (exact
+//! hashes, MinHash band hashes), split over ranks by partition. Each partition's records
+//! go to `_signatures/part-NNNNN.sig` with a completion marker; the dedup step (rank 0)
+//! then reads them in partition order instead of signing every document itself. The
+//! records are exactly what pass 1 computes on one machine, with the same global document
+//! numbers (from every upstream part's footer), so the decisions and the output are the
+//! same bytes.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use curate_filters::dedup::BandRecord;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::external_sort::{ExternalSorter, FixedRecord};
+use super::scan::{PartInput, SourceKeys, scan_part};
+use super::signatures::{Signatures, Signer};
+use crate::run::atomic::write_atomic;
+use crate::run::marker::{PartitionMarker, marker_path, this_writer, write_marker};
+use crate::run::stage_record::partition_key;
+use crate::stages::StageOutcome;
+
+/// The directory of the signature files inside the dedup stage directory.
+pub const SIGNATURES_DIR: &str = "_signatures";
+
+/// The first bytes of a signature file (and its layout's version).
+const MAGIC: &[u8; 8] = b"CURSIG01";
+
+/// What a signature partition's marker records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedPartition {
+    pub signatures: String,
+    pub documents: u32,
+    pub band_records: u64,
+}
+
+pub fn signatures_dir(stage_dir: &Path) -> PathBuf {
+    stage_dir.join(SIGNATURES_DIR)
+}
+
+/// One rank's share of pass 1: the partitions `p % world_size == rank` without a valid
+/// marker, each signed, written and marked.
+#[allow(clippy::too_many_arguments)]
+pub fn sign_rank(
+    pool: &rayon::ThreadPool,
+    stage_dir: &Path,
+    fingerprints: (&str, &str),
+    parts: &[PartInput],
+    signer: &Signer,
+    sources: &SourceKeys,
+    rank: usize,
+    world_size: usize,
+) -> Result<StageOutcome> {
+    let dir = signatures_dir(stage_dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mine: Vec<&PartInput> = parts
+        .iter()
+        .filter(|p| p.partition % world_size == rank)
+        .collect();
+    let todo: Vec<&PartInput> = mine
+        .iter()
+        .copied()
+        .filter(|p| {
+            PartitionMarker::<SignedPartition>::read_valid(
+                &dir,
+                p.partition,
+                fingerprints.0,
+                fingerprints.1,
+            )
+            .is_err()
+        })
+        .collect();
+    let writer = this_writer(Some((rank, world_size)));
+    pool.install(|| {
+        todo.par_iter().try_for_each(|part| -> Result<()> {
+            let started = Instant::now();
+            let stale = marker_path(&dir, part.partition);
+            if stale.exists() {
+                std::fs::remove_file(&stale)
+                    .with_context(|| format!("cannot remove {}", stale.display()))?;
+            }
+            let records = std::sync::Mutex::new(Vec::<u8>::new());
+            let count = std::sync::atomic::AtomicU64::new(0);
+            let signatures = scan_part(part, signer, sources, &|batch: &[BandRecord]| {
+                let mut out = records
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("signature buffer poisoned"))?;
+                for record in batch {
+                    record.encode(&mut out);
+                }
+                count.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            })
+            .with_context(|| format!("dedup pass 1 failed on {}", part.path.display()))?;
+            let records = records
+                .into_inner()
+                .map_err(|_| anyhow::anyhow!("signature buffer poisoned"))?;
+            let name = format!("part-{}.sig", partition_key(part.partition));
+            let bytes = encode(&signatures, count.into_inner(), &records);
+            write_atomic(&dir.join(&name), &bytes)
+                .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
+            let stats = SignedPartition {
+                signatures: name.clone(),
+                documents: part.rows,
+                band_records: (records.len() / BandRecord::BYTES) as u64,
+            };
+            write_marker(
+                &dir,
+                "dedup-sign",
+                part.partition,
+                fingerprints,
+                &[name],
+                &stats,
+                started.elapsed().as_secs_f64(),
+                writer.clone(),
+            )
+            .with_context(|| format!("cannot write the marker of {}", dir.display()))?;
+            Ok(())
+        })
+    })?;
+    Ok(StageOutcome::Ran {
+        fingerprint: crate::run::fingerprint::fingerprint_config(&fingerprints),
+        summary: format!(
+            "dedup-sign rank {rank} of {world_size}: {} of the stage's {} partitions are this \
+             rank's; {} signed now, {} already signed",
+            mine.len(),
+            parts.len(),
+            todo.len(),
+            mine.len() - todo.len()
+        ),
+    })
+}
+
+/// The records of every partition as the map step wrote them, in partition order, with
+/// the band records fed to `bands`; `None` unless every partition has a valid marker
+/// (then pass 1 runs here, as on one machine).
+pub fn load_signed(
+    stage_dir: &Path,
+    fingerprints: (&str, &str),
+    parts: &[PartInput],
+    bands: &ExternalSorter<BandRecord>,
+) -> Result<Option<Signatures>> {
+    let dir = signatures_dir(stage_dir);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let mut markers = Vec::with_capacity(parts.len());
+    for part in parts {
+        match PartitionMarker::<SignedPartition>::read_valid(
+            &dir,
+            part.partition,
+            fingerprints.0,
+            fingerprints.1,
+        ) {
+            Ok(marker) if marker.stats.documents == part.rows => markers.push(marker),
+            _ => return Ok(None),
+        }
+    }
+    let mut all = Signatures::default();
+    for (part, marker) in parts.iter().zip(markers) {
+        let path = dir.join(&marker.stats.signatures);
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let (signatures, records) =
+            decode(&bytes).with_context(|| format!("{} is damaged", path.display()))?;
+        if signatures.len() != part.rows as usize {
+            bail!(
+                "{} holds {} documents, its part {}",
+                path.display(),
+                signatures.len(),
+                part.rows
+            );
+        }
+        let decoded: Vec<BandRecord> = records
+            .chunks_exact(BandRecord::BYTES)
+            .map(BandRecord::decode)
+            .collect();
+        bands.extend(&decoded)?;
+        all.append(signatures);
+    }
+    Ok(Some(all))
+}
+
+/// `MAGIC`, document count, then the columns of [`Signatures`] (each with its length, as
+/// exact hashes and band flags are empty when their method is off), then the band records.
+fn encode(signatures: &Signatures, band_records: u64, records: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + signatures.record_bytes() + records.len());
+    out.extend_from_slice(MAGIC);
+    let len = |out: &mut Vec<u8>, n: usize| out.extend_from_slice(&(n as u64).to_le_bytes());
+    len(&mut out, signatures.groups.len());
+    signatures
+        .groups
+        .iter()
+        .for_each(|g| out.extend_from_slice(&g.to_le_bytes()));
+    len(&mut out, signatures.priorities.len());
+    signatures
+        .priorities
+        .iter()
+        .for_each(|p| out.extend_from_slice(&p.to_le_bytes()));
+    len(&mut out, signatures.exact.len());
+    signatures
+        .exact
+        .iter()
+        .for_each(|e| out.extend_from_slice(&e.to_le_bytes()));
+    len(&mut out, signatures.has_bands.len());
+    signatures
+        .has_bands
+        .iter()
+        .for_each(|b| out.push(u8::from(*b)));
+    len(&mut out, band_records as usize);
+    out.extend_from_slice(records);
+    out
+}
+
+fn decode(bytes: &[u8]) -> Result<(Signatures, &[u8])> {
+    let mut at = 0usize;
+    if slice(bytes, &mut at, MAGIC.len())? != MAGIC {
+        bail!("not a signature file");
+    }
+    let mut signatures = Signatures::default();
+    let n = read_len(bytes, &mut at)?;
+    signatures.groups = read_u32s(bytes, &mut at, n)?;
+    let n = read_len(bytes, &mut at)?;
+    signatures.priorities = read_u32s(bytes, &mut at, n)?;
+    let n = read_len(bytes, &mut at)?;
+    let raw = slice(
+        bytes,
+        &mut at,
+        n.checked_mul(16).context("length out of range")?,
+    )?;
+    signatures.exact = raw
+        .chunks_exact(16)
+        .map(|c| u128::from_le_bytes(c.try_into().unwrap_or([0; 16])))
+        .collect();
+    let n = read_len(bytes, &mut at)?;
+    signatures.has_bands = slice(bytes, &mut at, n)?.iter().map(|b| *b != 0).collect();
+    let records = read_len(bytes, &mut at)?;
+    let records = slice(
+        bytes,
+        &mut at,
+        records
+            .checked_mul(BandRecord::BYTES)
+            .context("length out of range")?,
+    )?;
+    if at != bytes.len() {
+        bail!("{} bytes after the records", bytes.len() - at);
+    }
+    Ok((signatures, records))
+}
+
+fn slice<'a>(bytes: &'a [u8], at: &mut usize, n: usize) -> Result<&'a [u8]> {
+    let end = at.checked_add(n).context("length out of range")?;
+    let out = bytes
+        .get(*at..end)
+        .with_context(|| format!("truncated at byte {at}"))?;
+    *at = end;
+    Ok(out)
+}
+
+fn read_len(bytes: &[u8], at: &mut usize) -> Result<usize> {
+    let raw: [u8; 8] = slice(bytes, at, 8)?.try_into()?;
+    usize::try_from(u64::from_le_bytes(raw)).context("length out of range")
+}
+
+fn read_u32s(bytes: &[u8], at: &mut usize, n: usize) -> Result<Vec<u32>> {
+    let raw = slice(bytes, at, n.checked_mul(4).context("length out of range")?)?;
+    Ok(raw
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_file_reads_back_and_damage_is_caught() {
+        let signatures = Signatures {
+            groups: vec![0, 1],
+            priorities: vec![2, 3],
+            exact: vec![7, u128::MAX],
+            has_bands: vec![true, false],
+        };
+        let mut records = Vec::new();
+        BandRecord {
+            band: 4,
+            hash: 99,
+            doc: 1,
+        }
+        .encode(&mut records);
+        let bytes = encode(&signatures, 1, &records);
+        let (back, back_records) = decode(&bytes).unwrap();
+        assert_eq!(back.groups, signatures.groups);
+        assert_eq!(back.priorities, signatures.priorities);
+        assert_eq!(back.exact, signatures.exact);
+        assert_eq!(back.has_bands, signatures.has_bands);
+        assert_eq!(back_records, &records[..]);
+        assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+        assert!(decode(b"CURSIG00").is_err());
+    }
+}
