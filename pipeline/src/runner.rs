@@ -164,10 +164,10 @@ fn stage_role(stage: Stage, task: Option<StepTask>) -> StageRole {
     } else {
         StageRole::RequireComplete
     };
-    match task.step.stage() {
+    match task.step.stages() {
         None => earlier,
-        Some(step) if stage < step => earlier,
-        Some(step) if stage == step => StageRole::Run(if task.step.kind() == StepKind::Map {
+        Some((first, _)) if stage < first => earlier,
+        Some((_, last)) if stage <= last => StageRole::Run(if task.step.kind() == StepKind::Map {
             Execution::Rank {
                 rank: task.rank,
                 world_size: task.world_size,
@@ -207,6 +207,8 @@ fn run_stages(
     let mut reports = Vec::new();
     // The stage whose output the next document stage reads.
     let mut upstream_dir: Option<PathBuf> = None;
+    // Set after a stage ran as one rank of a fused map step (its record is not sealed).
+    let mut planned: Option<Upstream> = None;
     for stage in Stage::ALL {
         if options.until.is_some_and(|until| stage > until) {
             break;
@@ -245,7 +247,7 @@ fn run_stages(
         );
         set_current_stage(Some(name));
         let meter = CostMeter::start();
-        let result = run_stage(stage, &context, upstream_dir.as_deref());
+        let result = run_stage(stage, &context, upstream_dir.as_deref(), planned.take());
         let cost = meter.finish();
         // An up-to-date stage keeps its record untouched: its cost stays that of the run
         // that made its output. A rank's or a seal's process cost is not the stage's.
@@ -286,9 +288,23 @@ fn run_stages(
         if stage == Stage::Count && !matches!(execution, Execution::Rank { .. }) {
             count_funnel(&context)?;
         }
-        if stage.produces_documents() && !matches!(execution, Execution::Rank { .. }) {
-            explain_if_empty(&job.run_dir, name);
-            upstream_dir = Some(stage_dir);
+        if stage.produces_documents() {
+            if matches!(execution, Execution::Rank { .. }) {
+                // The next stage of a fused map step reads this rank's fresh parts.
+                let fingerprint = match &outcome {
+                    StageOutcome::UpToDate { fingerprint }
+                    | StageOutcome::Ran { fingerprint, .. } => fingerprint.clone(),
+                };
+                planned = Some(Upstream::planned(
+                    name,
+                    &stage_dir,
+                    fingerprint,
+                    ingest::partition_count(job),
+                ));
+            } else {
+                explain_if_empty(&job.run_dir, name);
+                upstream_dir = Some(stage_dir);
+            }
         }
         reports.push(StageReport {
             stage,
@@ -303,7 +319,12 @@ fn run_stage(
     stage: Stage,
     context: &StageContext<'_>,
     upstream_dir: Option<&Path>,
+    planned: Option<Upstream>,
 ) -> Result<StageOutcome> {
+    let read_upstream = |dir: Option<&Path>| match planned {
+        Some(upstream) => Ok(upstream),
+        None => read_upstream(dir),
+    };
     match stage {
         Stage::Ingest => ingest::run(context),
         Stage::Filter => read_upstream(upstream_dir).and_then(|up| filter::run(context, &up)),

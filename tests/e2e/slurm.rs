@@ -143,7 +143,7 @@ fn a_failed_task_cancels_the_steps_after_it_and_a_relaunch_redoes_only_its_parti
     let out = dir.path().join("slurm");
     let run_dir = out.join("webfin");
 
-    let failed = launch(&job, &out, 3, true, Some("filter:1:abort"));
+    let failed = launch(&job, &out, 3, true, Some("ingest-filter:1:abort"));
     assert!(!failed.status.success(), "a failed task fails --wait");
     assert!(
         String::from_utf8_lossy(&failed.stderr).contains("the run is not complete"),
@@ -151,28 +151,29 @@ fn a_failed_task_cancels_the_steps_after_it_and_a_relaunch_redoes_only_its_parti
         String::from_utf8_lossy(&failed.stderr)
     );
     let text = status(&run_dir);
-    let filter_job = &step_jobs(&run_dir, "filter")[0];
+    let filter_job = &step_jobs(&run_dir, "ingest-filter")[0];
     assert!(
-        text.contains("filter     map     10/15 partitions")
+        text.contains("ingest-filter map     10/15 partitions")
             && text.contains("missing partitions: 00001, 00004, 00007, 00010, 00013")
-            && text.contains(&format!("slurm/logs/filter-{filter_job}_1.out"))
+            && text.contains(&format!("slurm/logs/ingest-filter-{filter_job}_1.out"))
             && text.contains(
-                "dedup      reduce                     not run: a step before it did not complete"
+                "dedup         reduce                     not run: a step before it did not complete"
             )
             && text.contains("next: launch again"),
         "{text}"
     );
-    let log =
-        std::fs::read_to_string(run_dir.join(format!("slurm/logs/filter-{filter_job}_1.out")))
-            .unwrap();
+    let log = std::fs::read_to_string(
+        run_dir.join(format!("slurm/logs/ingest-filter-{filter_job}_1.out")),
+    )
+    .unwrap();
     assert!(
-        log.contains("step filter rank 1 aborted by CURATE_TEST_FAULT"),
+        log.contains("step ingest-filter rank 1 aborted by CURATE_TEST_FAULT"),
         "{log}"
     );
     // Nothing of the run is left in the queue: the dependent steps were cancelled.
     let all: Vec<String> = [
-        "ingest",
-        "filter",
+        "ingest-filter",
+        "dedup-sign",
         "dedup",
         "tokenizer",
         "count",
@@ -188,8 +189,8 @@ fn a_failed_task_cancels_the_steps_after_it_and_a_relaunch_redoes_only_its_parti
     launch_ok(&job, &out, 3);
     let relaunch: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run_dir.join("slurm/launch.json")).unwrap()).unwrap();
-    // Ingest was complete; of filter, only rank 1 was submitted again.
-    assert_eq!(relaunch["steps"][0]["step"], "filter");
+    // Of the fused ingest and filter step, only rank 1 was submitted again.
+    assert_eq!(relaunch["steps"][0]["step"], "ingest-filter");
     assert_eq!(relaunch["steps"][0]["ranks"], serde_json::json!([1]));
     assert_same_outputs(&single.join("webfin"), &run_dir);
 }
@@ -236,8 +237,8 @@ fn a_task_killed_with_scancel_is_named_and_a_relaunch_finishes_the_run() {
         .expect("scancel runs");
     assert!(scancel.success());
     let all: Vec<String> = [
-        "ingest",
-        "filter",
+        "ingest-filter",
+        "dedup-sign",
         "dedup",
         "tokenizer",
         "count",
@@ -255,9 +256,9 @@ fn a_task_killed_with_scancel_is_named_and_a_relaunch_finishes_the_run() {
     );
     let text = status(&run_dir);
     assert!(
-        text.contains("count      map     10/15 partitions")
+        text.contains("count         map     10/15 partitions")
             && text.contains("missing partitions: 00002, 00005, 00008, 00011, 00014")
-            && text.contains("mix        reduce                     not run"),
+            && text.contains("mix           reduce                     not run"),
         "{text}"
     );
     launch_ok(&job, &out, 3);

@@ -25,6 +25,9 @@ use crate::stages::Stage;
 pub enum Step {
     Ingest,
     Filter,
+    /// Ingest then filter, fused per partition: a rank filters the partitions it has just
+    /// ingested, one task and one trip through the scheduler instead of two.
+    IngestFilter,
     /// Dedup's pass 1 (exact and MinHash signatures) split over ranks; the `dedup` step
     /// then decides and writes on rank 0 from the signatures.
     DedupSign,
@@ -51,7 +54,8 @@ impl Step {
     pub fn stage(self) -> Option<Stage> {
         match self {
             Step::Ingest => Some(Stage::Ingest),
-            Step::Filter => Some(Stage::Filter),
+            // The stage whose output (and markers) the step leaves.
+            Step::Filter | Step::IngestFilter => Some(Stage::Filter),
             Step::DedupSign | Step::Dedup => Some(Stage::Dedup),
             Step::Tokenizer => Some(Stage::Tokenizer),
             Step::Count => Some(Stage::Count),
@@ -73,8 +77,17 @@ impl Step {
         }
     }
 
+    /// The stages the step runs, first and last.
+    pub fn stages(self) -> Option<(Stage, Stage)> {
+        match self {
+            Step::IngestFilter => Some((Stage::Ingest, Stage::Filter)),
+            _ => self.stage().map(|stage| (stage, stage)),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
+            Step::IngestFilter => "ingest-filter",
             Step::DedupSign => "dedup-sign",
             Step::Seal => "seal",
             _ => self.stage().map_or("seal", Stage::name),
@@ -83,7 +96,7 @@ impl Step {
 
     pub fn kind(self) -> StepKind {
         match self {
-            Step::DedupSign => StepKind::Map,
+            Step::DedupSign | Step::IngestFilter => StepKind::Map,
             _ => match self.stage() {
                 Some(stage) if stage_is_map(stage) => StepKind::Map,
                 _ => StepKind::Reduce,
@@ -91,13 +104,16 @@ impl Step {
         }
     }
 
-    /// The steps a job runs, in order: its enabled stages (dedup as its map part, then its
-    /// reduce part), then the seal.
+    /// The steps a job runs, in order: its enabled stages (ingest and filter fused, dedup
+    /// as its map part then its reduce part), then the seal.
     pub fn all_for(job: &ResolvedJob) -> Vec<Step> {
+        let filtered = Stage::Filter.is_enabled(job);
         Stage::ALL
             .into_iter()
             .filter(|stage| stage.is_enabled(job))
             .flat_map(|stage| match stage {
+                Stage::Ingest if filtered => vec![Step::IngestFilter],
+                Stage::Filter => vec![],
                 Stage::Dedup => vec![Step::DedupSign, Step::Dedup],
                 other => vec![Step::of(other)],
             })

@@ -254,7 +254,7 @@ pub fn render(report: &RunStatusReport) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<10} {:<7} {:<18} {}{}",
+            "  {:<13} {:<7} {:<18} {}{}",
             step.step,
             step.kind,
             partitions,
@@ -277,7 +277,7 @@ pub fn render(report: &RunStatusReport) -> String {
                 let more = step.missing.len().saturating_sub(SHOWN);
                 let _ = writeln!(
                     out,
-                    "             missing partitions: {}{}",
+                    "                missing partitions: {}{}",
                     shown.join(", "),
                     if more > 0 {
                         format!(" and {more} more")
@@ -287,7 +287,7 @@ pub fn render(report: &RunStatusReport) -> String {
                 );
             }
             if let Some(logs) = failed_task_logs(report, step) {
-                let _ = writeln!(out, "             task logs: {logs}");
+                let _ = writeln!(out, "                task logs: {logs}");
             }
         }
     }

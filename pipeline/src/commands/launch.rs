@@ -98,7 +98,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     }
     for step in &record.steps {
         println!(
-            "{:<10} job {} ({} task{})",
+            "{:<13} job {} ({} task{})",
             step.step,
             step.job_ids.join(", "),
             step.ranks.len(),

@@ -33,7 +33,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
         plan.partitions
     );
     for step in &plan.steps {
-        println!("  {:<10} {}", step.step, step.kind);
+        println!("  {:<13} {}", step.step, step.kind);
     }
     Ok(())
 }

@@ -33,6 +33,28 @@ impl Upstream {
             .with_context(|| format!("{} has no partition {index}", self.dir.display()))
     }
 
+    /// The output a rank of a fused map step has just written, before the stage is sealed:
+    /// every planned part by name. The rank reads only its own partitions' parts, which
+    /// exist; `fingerprint` is the one the sealed record will have.
+    pub fn planned(stage: &str, dir: &Path, fingerprint: String, partitions: usize) -> Upstream {
+        Upstream {
+            stage: stage.to_owned(),
+            dir: dir.to_owned(),
+            fingerprint,
+            parts: (0..partitions)
+                .map(|index| {
+                    (
+                        index,
+                        dir.join(format!(
+                            "part-{}.parquet",
+                            crate::run::stage_record::partition_key(index)
+                        )),
+                    )
+                })
+                .collect(),
+        }
+    }
+
     /// Reads the record of a complete stage. Every partition's statistics name its part
     /// in a `part` field.
     pub fn read(dir: &Path) -> Result<Upstream> {
