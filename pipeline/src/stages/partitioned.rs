@@ -22,7 +22,8 @@ use super::{Execution, StageContext, StageOutcome, prepare_stage_dir, remove_out
 use crate::progress::StageProgress;
 use crate::run::fingerprint::{InputFile, fingerprint_config};
 use crate::run::marker::{
-    MarkerProblem, PartitionMarker, marker_path, remove_markers_except, this_writer, write_marker,
+    MarkerProblem, MarkerWriter, PartitionMarker, marker_path, remove_markers_except, this_writer,
+    write_marker,
 };
 use crate::run::stage_record::{FORMAT_VERSION, StageRecord, StageStatus, partition_key};
 
@@ -206,18 +207,14 @@ where
         todo.par_iter().try_for_each(|&partition| -> Result<()> {
             let _entered = span.enter();
             let part_progress = progress.partition();
-            let stats = process(partition, &part_progress)?;
-            write_marker(
-                stage_dir,
-                plan.stage,
-                partition,
+            let stats = run_and_mark(
+                (plan.stage, stage_dir),
                 (&config_fingerprint, &input_fingerprint),
-                &stats.outputs(),
-                &stats,
-                part_progress.elapsed().as_secs_f64(),
-                writer.clone(),
-            )
-            .with_context(|| format!("cannot write the marker of {}", stage_dir.display()))?;
+                partition,
+                &process,
+                &part_progress,
+                &writer,
+            )?;
             let finished = finished_here.fetch_add(1, Ordering::Relaxed) + 1;
             crate::run::fault::abort_at(&format!("abort:{}:{finished}", plan.stage));
             let mut record = record
@@ -260,10 +257,37 @@ where
     Ok(Ok(Finished { record, resumed }))
 }
 
+/// Runs one partition and writes its completion marker once its outputs are in place.
+fn run_and_mark<P>(
+    (stage, stage_dir): (&str, &Path),
+    fingerprints: (&str, &str),
+    partition: usize,
+    process: &(impl Fn(usize, &StageProgress) -> Result<P> + Sync),
+    progress: &StageProgress,
+    writer: &MarkerWriter,
+) -> Result<P>
+where
+    P: Serialize + PartitionStats,
+{
+    let stats = process(partition, progress)?;
+    write_marker(
+        stage_dir,
+        stage,
+        partition,
+        fingerprints,
+        &stats.outputs(),
+        &stats,
+        progress.elapsed().as_secs_f64(),
+        writer.clone(),
+    )
+    .with_context(|| format!("cannot write the marker of {}", stage_dir.display()))?;
+    Ok(stats)
+}
+
 /// One rank's share of a map step: the planned partitions `p % world_size == rank` that
 /// have no valid marker, each written and then marked. Nothing else in the stage directory
 /// is touched: other ranks write there at the same time.
-fn run_rank<P>(
+pub fn run_rank<P>(
     context: &StageContext<'_>,
     plan: PartitionPlan<'_>,
     process: impl Fn(usize, &StageProgress) -> Result<P> + Sync,
@@ -311,21 +335,17 @@ where
                     .with_context(|| format!("cannot remove {}", stale.display()))?;
             }
             let part_progress = progress.partition();
-            let stats = process(partition, &part_progress)?;
-            let seconds = part_progress.elapsed().as_secs_f64();
-            write_marker(
-                stage_dir,
-                plan.stage,
-                partition,
+            run_and_mark(
+                (plan.stage, stage_dir),
                 fingerprints,
-                &stats.outputs(),
-                &stats,
-                seconds,
-                writer.clone(),
-            )
-            .with_context(|| format!("cannot write the marker of {}", stage_dir.display()))?;
+                partition,
+                &process,
+                &part_progress,
+                &writer,
+            )?;
             progress.finish_unit();
             let (rows, bytes) = part_progress.counts();
+            let seconds = part_progress.elapsed().as_secs_f64();
             tracing::info!(
                 event = "partition_done",
                 stage = plan.stage,

@@ -42,15 +42,7 @@ impl Upstream {
             dir: dir.to_owned(),
             fingerprint,
             parts: (0..partitions)
-                .map(|index| {
-                    (
-                        index,
-                        dir.join(format!(
-                            "part-{}.parquet",
-                            crate::run::stage_record::partition_key(index)
-                        )),
-                    )
-                })
+                .map(|index| (index, dir.join(super::ingest::part_file_name(index))))
                 .collect(),
         }
     }

@@ -103,14 +103,13 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let parts = number_parts(&upstream.parts)?;
     let signer = Signer::new(section)?;
     let fingerprints = (
-        plan.config_fingerprint.clone(),
-        plan.input_fingerprint.clone(),
+        plan.config_fingerprint.as_str(),
+        plan.input_fingerprint.as_str(),
     );
-    let fingerprints = (fingerprints.0.as_str(), fingerprints.1.as_str());
     // On a cluster, the map step `dedup-sign`: this rank's share of pass 1, nothing else.
     if let Execution::Rank { rank, world_size } = context.execution {
         return sign_step::sign_rank(
-            context.pool,
+            context,
             &stage_dir,
             fingerprints,
             &parts,

@@ -6,21 +6,22 @@
 //! numbers (from every upstream part's footer), so the decisions and the output are the
 //! same bytes.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 use curate_filters::dedup::BandRecord;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::external_sort::{ExternalSorter, FixedRecord};
 use super::scan::{PartInput, SourceKeys, scan_part};
 use super::signatures::{Signatures, Signer};
 use crate::run::atomic::write_atomic;
-use crate::run::marker::{PartitionMarker, marker_path, this_writer, write_marker};
+use crate::run::marker::PartitionMarker;
 use crate::run::stage_record::partition_key;
-use crate::stages::StageOutcome;
+use crate::stages::partitioned::{PartitionPlan, PartitionStats, run_rank};
+use crate::stages::{StageContext, StageOutcome};
 
 /// The directory of the signature files inside the dedup stage directory.
 pub const SIGNATURES_DIR: &str = "_signatures";
@@ -40,13 +41,20 @@ pub fn signatures_dir(stage_dir: &Path) -> PathBuf {
     stage_dir.join(SIGNATURES_DIR)
 }
 
-/// One rank's share of pass 1: the partitions `p % world_size == rank` without a valid
-/// marker, each signed, written and marked.
+impl PartitionStats for SignedPartition {
+    fn outputs(&self) -> Vec<String> {
+        vec![self.signatures.clone()]
+    }
+}
+
+/// One rank's share of pass 1, through the same rank driver as every map step: the
+/// partitions `p % world_size == rank` without a valid marker, each signed, written and
+/// marked.
 #[allow(clippy::too_many_arguments)]
 pub fn sign_rank(
-    pool: &rayon::ThreadPool,
+    context: &StageContext<'_>,
     stage_dir: &Path,
-    fingerprints: (&str, &str),
+    (config_fingerprint, input_fingerprint): (&str, &str),
     parts: &[PartInput],
     signer: &Signer,
     sources: &SourceKeys,
@@ -54,82 +62,60 @@ pub fn sign_rank(
     world_size: usize,
 ) -> Result<StageOutcome> {
     let dir = signatures_dir(stage_dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mine: Vec<&PartInput> = parts
-        .iter()
-        .filter(|p| p.partition % world_size == rank)
-        .collect();
-    let todo: Vec<&PartInput> = mine
-        .iter()
-        .copied()
-        .filter(|p| {
-            PartitionMarker::<SignedPartition>::read_valid(
-                &dir,
-                p.partition,
-                fingerprints.0,
-                fingerprints.1,
-            )
-            .is_err()
-        })
-        .collect();
-    let writer = this_writer(Some((rank, world_size)));
-    pool.install(|| {
-        todo.par_iter().try_for_each(|part| -> Result<()> {
-            let started = Instant::now();
-            let stale = marker_path(&dir, part.partition);
-            if stale.exists() {
-                std::fs::remove_file(&stale)
-                    .with_context(|| format!("cannot remove {}", stale.display()))?;
-            }
-            let records = std::sync::Mutex::new(Vec::<u8>::new());
-            let count = std::sync::atomic::AtomicU64::new(0);
-            let signatures = scan_part(part, signer, sources, &|batch: &[BandRecord]| {
-                let mut out = records
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("signature buffer poisoned"))?;
-                for record in batch {
-                    record.encode(&mut out);
-                }
-                count.fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                Ok(())
-            })
-            .with_context(|| format!("dedup pass 1 failed on {}", part.path.display()))?;
-            let records = records
-                .into_inner()
-                .map_err(|_| anyhow::anyhow!("signature buffer poisoned"))?;
-            let name = format!("part-{}.sig", partition_key(part.partition));
-            let bytes = encode(&signatures, count.into_inner(), &records);
-            write_atomic(&dir.join(&name), &bytes)
-                .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
-            let stats = SignedPartition {
-                signatures: name.clone(),
-                documents: part.rows,
-                band_records: (records.len() / BandRecord::BYTES) as u64,
-            };
-            write_marker(
-                &dir,
-                "dedup-sign",
-                part.partition,
-                fingerprints,
-                &[name],
-                &stats,
-                started.elapsed().as_secs_f64(),
-                writer.clone(),
-            )
-            .with_context(|| format!("cannot write the marker of {}", dir.display()))?;
-            Ok(())
-        })
-    })?;
-    Ok(StageOutcome::Ran {
-        fingerprint: crate::run::fingerprint::fingerprint_config(&fingerprints),
-        summary: format!(
-            "dedup-sign rank {rank} of {world_size}: {} of the stage's {} partitions are this \
-             rank's; {} signed now, {} already signed",
-            mine.len(),
-            parts.len(),
-            todo.len(),
-            mine.len() - todo.len()
-        ),
+    let by_partition: BTreeMap<usize, &PartInput> =
+        parts.iter().map(|part| (part.partition, part)).collect();
+    let plan = PartitionPlan {
+        stage: "dedup-sign",
+        stage_dir: &dir,
+        config_fingerprint: config_fingerprint.to_owned(),
+        input_fingerprint: input_fingerprint.to_owned(),
+        inputs: Vec::new(),
+        partitions: by_partition.keys().copied().collect(),
+    };
+    run_rank(
+        context,
+        plan,
+        |partition, _progress| {
+            let part = by_partition
+                .get(&partition)
+                .with_context(|| format!("no upstream part for partition {partition}"))?;
+            sign_partition(&dir, part, signer, sources)
+        },
+        rank,
+        world_size,
+    )
+}
+
+/// Pass 1 over one part, written to `part-NNNNN.sig`.
+fn sign_partition(
+    dir: &Path,
+    part: &PartInput,
+    signer: &Signer,
+    sources: &SourceKeys,
+) -> Result<SignedPartition> {
+    let records = Mutex::new(Vec::<u8>::new());
+    let signatures = scan_part(part, signer, sources, &|batch: &[BandRecord]| {
+        let mut out = records
+            .lock()
+            .map_err(|_| anyhow::anyhow!("signature buffer poisoned"))?;
+        batch.iter().for_each(|record| record.encode(&mut out));
+        Ok(())
+    })
+    .with_context(|| format!("dedup pass 1 failed on {}", part.path.display()))?;
+    let records = records
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("signature buffer poisoned"))?;
+    let band_records = (records.len() / BandRecord::BYTES) as u64;
+    let name = format!("part-{}.sig", partition_key(part.partition));
+    write_atomic(
+        &dir.join(&name),
+        &encode(&signatures, band_records, &records),
+    )
+    .with_context(|| format!("cannot write {}", dir.join(&name).display()))?;
+    Ok(SignedPartition {
+        signatures: name,
+        documents: part.rows,
+        band_records,
     })
 }
 
