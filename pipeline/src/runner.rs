@@ -181,12 +181,7 @@ fn stage_role(stage: Stage, task: Option<StepTask>) -> StageRole {
 
 /// A reduce stage done by an earlier step: its record must say complete.
 fn require_complete(stage: Stage, dir: &Path) -> Result<()> {
-    let path = dir.join(crate::run::stage_record::STAGE_RECORD_FILE);
-    let complete = std::fs::read(&path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .is_some_and(|record| record["status"] == "complete");
-    if !complete {
+    if !crate::run::stage_record::is_complete(dir) {
         anyhow::bail!(
             "step {} has not completed in {}: run it first (`curate run JOB --step {}`, or \
              `curate launch` again)",

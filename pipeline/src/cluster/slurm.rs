@@ -16,11 +16,12 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::plan::{RunPlan, plan_run};
-use super::status::{run_status, stage_complete_in, step_markers_dir};
+use super::status::{RunStatusReport, run_status, step_markers_dir};
 use super::{Step, StepKind};
 use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
 use crate::run::marker::marked_partitions;
+use crate::run::stage_record::is_complete;
 
 /// The directory of the scripts, logs and launch records inside the run directory.
 pub const SLURM_DIR: &str = "slurm";
@@ -111,7 +112,7 @@ pub fn launch(job: &ResolvedJob, options: &SlurmOptions) -> Result<LaunchRecord>
         );
     }
     let plan = plan_run(job, false)?;
-    if super::status::is_complete(&job.run_dir) {
+    if super::status::run_is_complete(&job.run_dir) {
         return Ok(LaunchRecord {
             launched_at: crate::timestamp::now(),
             command: options.command.clone(),
@@ -215,7 +216,7 @@ fn ranks_to_submit(
     submitting: &mut bool,
 ) -> Vec<usize> {
     let complete = match step.stage() {
-        Some(stage) => stage_complete_in(&job.run_dir.join(stage.dir_name())),
+        Some(stage) => is_complete(&job.run_dir.join(stage.dir_name())),
         None => false,
     };
     if complete && !*submitting {
@@ -469,9 +470,9 @@ pub fn queued_jobs(job_ids: &[String]) -> Option<Vec<String>> {
     )
 }
 
-/// Blocks until none of the launch's jobs is queued or running, then says whether the
-/// run is complete.
-pub fn wait_for(run_dir: &Path, record: &LaunchRecord, poll: Duration) -> Result<bool> {
+/// Blocks until none of the launch's jobs is queued or running, then reads the run's
+/// status.
+pub fn wait_for(run_dir: &Path, record: &LaunchRecord, poll: Duration) -> Result<RunStatusReport> {
     // The controller may be unreachable for a while (a restart): up to five minutes.
     const UNKNOWN_FOR: Duration = Duration::from_secs(300);
     let ids = record.job_ids();
@@ -494,7 +495,7 @@ pub fn wait_for(run_dir: &Path, record: &LaunchRecord, poll: Duration) -> Result
         }
         std::thread::sleep(poll);
     }
-    Ok(run_status(run_dir, queued_jobs)?.complete)
+    run_status(run_dir, queued_jobs)
 }
 
 #[cfg(test)]

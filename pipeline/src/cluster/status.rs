@@ -9,9 +9,9 @@ use serde::Serialize;
 use super::plan::RunPlan;
 use super::slurm::LaunchRecord;
 use super::{Step, StepKind};
-use crate::run::marker::{MARKERS_DIR, marked_partitions, marker_path};
+use crate::run::marker::PartitionMarker;
 use crate::run::run_record::{RUN_RECORD_FILE, RunRecord, RunStatus};
-use crate::run::stage_record::{STAGE_RECORD_FILE, partition_key};
+use crate::run::stage_record::{is_complete, partition_key};
 
 /// The state of one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -78,7 +78,7 @@ pub fn run_status(
         match step.stage() {
             Some(stage) => {
                 let dir = run_dir.join(stage.dir_name());
-                status.complete = stage_complete_in(&dir);
+                status.complete = is_complete(&dir);
                 if step.kind() == StepKind::Map {
                     status.partitions_total = plan.partitions;
                     let markers = step_markers_dir(run_dir, step);
@@ -138,41 +138,12 @@ pub fn step_markers_dir(run_dir: &Path, step: Step) -> PathBuf {
     }
 }
 
-/// Whether a stage directory's record says complete.
-pub fn stage_complete_in(dir: &Path) -> bool {
-    std::fs::read(dir.join(STAGE_RECORD_FILE))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .is_some_and(|record| record["status"] == "complete")
-}
-
 /// For each planned partition: a marker whose outputs exist with their recorded sizes.
 /// (Whether its fingerprints match the job is checked by the step that seals the stage.)
 fn usable_markers(dir: &Path, partitions: usize) -> Vec<bool> {
-    let mut usable = vec![false; partitions];
-    if !dir.join(MARKERS_DIR).is_dir() {
-        return usable;
-    }
-    for index in marked_partitions(dir) {
-        if index >= partitions {
-            continue;
-        }
-        let Ok(bytes) = std::fs::read(marker_path(dir, index)) else {
-            continue;
-        };
-        let Ok(marker) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            continue;
-        };
-        let outputs_in_place = marker["outputs"].as_array().is_some_and(|outputs| {
-            outputs.iter().all(|output| {
-                let path = dir.join(output["path"].as_str().unwrap_or("\0"));
-                std::fs::metadata(path)
-                    .is_ok_and(|meta| Some(meta.len()) == output["bytes"].as_u64())
-            })
-        });
-        usable[index] = outputs_in_place;
-    }
-    usable
+    (0..partitions)
+        .map(|index| PartitionMarker::<serde_json::Value>::read_in_place(dir, index).is_ok())
+        .collect()
 }
 
 fn next_step(
@@ -324,6 +295,6 @@ fn failed_task_logs(report: &RunStatusReport, step: &StepStatus) -> Option<Strin
 }
 
 /// Whether every enabled stage's step is complete.
-pub fn is_complete(run_dir: &Path) -> bool {
+pub fn run_is_complete(run_dir: &Path) -> bool {
     run_status(run_dir, |_| None).is_ok_and(|report| report.complete)
 }

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 
 use crate::cluster::slurm::{SlurmOptions, launch, wait_for};
-use crate::cluster::status::{render, run_status};
+use crate::cluster::status::render;
 use crate::job::load_job;
 
 #[derive(Debug, Args)]
@@ -106,10 +106,9 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         );
     }
     if args.wait {
-        let complete = wait_for(&job.run_dir, &record, Duration::from_secs(2))?;
-        let status = run_status(&job.run_dir, crate::cluster::slurm::queued_jobs)?;
+        let status = wait_for(&job.run_dir, &record, Duration::from_secs(2))?;
         print!("{}", render(&status));
-        if !complete {
+        if !status.complete {
             bail!(
                 "the run is not complete: see `curate status {}`",
                 job.run_dir.display()

@@ -132,6 +132,27 @@ impl<P: DeserializeOwned> PartitionMarker<P> {
         config_fingerprint: &str,
         input_fingerprint: &str,
     ) -> Result<PartitionMarker<P>, MarkerProblem> {
+        Self::read_checked(
+            stage_dir,
+            index,
+            Some((config_fingerprint, input_fingerprint)),
+        )
+    }
+
+    /// The marker of partition `index` if its outputs are in place with their sizes,
+    /// whatever configuration wrote it (`curate status`, which has no job to compare).
+    pub fn read_in_place(
+        stage_dir: &Path,
+        index: usize,
+    ) -> Result<PartitionMarker<P>, MarkerProblem> {
+        Self::read_checked(stage_dir, index, None)
+    }
+
+    fn read_checked(
+        stage_dir: &Path,
+        index: usize,
+        fingerprints: Option<(&str, &str)>,
+    ) -> Result<PartitionMarker<P>, MarkerProblem> {
         let path = marker_path(stage_dir, index);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -142,11 +163,10 @@ impl<P: DeserializeOwned> PartitionMarker<P> {
         };
         let marker: PartitionMarker<P> = serde_json::from_slice(&bytes)
             .map_err(|e| MarkerProblem::Unreadable(format!("{}: {e}", path.display())))?;
-        if marker.format_version != FORMAT_VERSION
-            || marker.partition != index
-            || marker.config_fingerprint != config_fingerprint
-            || marker.input_fingerprint != input_fingerprint
-        {
+        let other_job = fingerprints.is_some_and(|(config, input)| {
+            marker.config_fingerprint != config || marker.input_fingerprint != input
+        });
+        if marker.format_version != FORMAT_VERSION || marker.partition != index || other_job {
             return Err(MarkerProblem::Stale);
         }
         for output in &marker.outputs {

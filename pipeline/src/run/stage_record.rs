@@ -105,6 +105,13 @@ impl<P: Serialize + DeserializeOwned, S: Serialize + DeserializeOwned> StageReco
     }
 }
 
+/// Whether the record in `stage_dir` says the stage is complete, whatever the stage (its
+/// statistics are read as plain JSON).
+pub fn is_complete(stage_dir: &Path) -> bool {
+    StageRecord::<serde_json::Value, serde_json::Value>::read(stage_dir)
+        .is_some_and(|record| record.status == StageStatus::Complete)
+}
+
 /// The key of a partition in `partitions_done` and the number in its file name.
 pub fn partition_key(index: usize) -> String {
     format!("{index:05}")
