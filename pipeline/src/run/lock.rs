@@ -28,14 +28,7 @@ pub struct RunLock {
 impl RunLock {
     /// Takes the lock of `run_dir`, or fails naming the process that holds it.
     pub fn acquire(run_dir: &Path) -> Result<RunLock> {
-        let path = run_dir.join(LOCK_FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+        let (path, mut file) = open_lock_file(run_dir)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -61,7 +54,7 @@ impl RunLock {
         let holder = format!(
             "pid {} on {} since {}",
             std::process::id(),
-            host_name(),
+            super::run_record::host_name(),
             unix_seconds()
         );
         file.set_len(0)?;
@@ -74,14 +67,7 @@ impl RunLock {
     /// Takes the lock shared (a task of a cluster step), or fails when a whole-job run
     /// holds it.
     pub fn acquire_shared(run_dir: &Path) -> Result<RunLock> {
-        let path = run_dir.join(LOCK_FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+        let (path, mut file) = open_lock_file(run_dir)?;
         match file.try_lock_shared() {
             Ok(()) => Ok(RunLock { _file: file, path }),
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -105,13 +91,17 @@ impl RunLock {
     }
 }
 
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "an unknown host".to_owned())
+/// The lock file of `run_dir`, created if absent (its contents, the holder, are kept).
+fn open_lock_file(run_dir: &Path) -> Result<(PathBuf, File)> {
+    let path = run_dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    Ok((path, file))
 }
 
 fn unix_seconds() -> String {
