@@ -1,12 +1,44 @@
 //! Built-in filter chains a profile can start from (`preset = "fineweb"`) or a source can
 //! name directly (`filters = "curated"`).
 
-/// A preset: its name, what it is for, and its filter tables as TOML.
+/// A preset: its name, what it is for, and its filter tables as TOML fragments (a preset
+/// that extends another lists that one's fragment first).
 pub struct Preset {
     pub name: &'static str,
     pub about: &'static str,
-    pub tables: &'static str,
+    pub tables: &'static [&'static str],
 }
+
+impl Preset {
+    /// The preset's filter tables, as one TOML document.
+    pub fn toml(&self) -> String {
+        self.tables.concat()
+    }
+}
+
+/// datatrove's FineWeb chain.
+const FINEWEB: &str = r#"
+[language]
+languages = ["en"]
+min_score = 0.65
+
+[gopher_repetition]
+
+[gopher_quality]
+
+[c4]
+filter_no_terminal_punct = false
+
+[fineweb]
+"#;
+
+/// The built-in quality classifier at the threshold that keeps about 2% of raw web tokens.
+const QUALITY_CLASSIFIER: &str = r#"
+[classifier.quality]
+model = "builtin:quality-en-v1"
+use = "quality"
+threshold = 0.23
+"#;
 
 /// Every preset.
 pub const PRESETS: &[Preset] = &[
@@ -14,20 +46,7 @@ pub const PRESETS: &[Preset] = &[
         name: "fineweb",
         about: "datatrove's FineWeb chain for raw web text: English at 0.65, Gopher repetition \
                 and quality, C4 lines (terminal punctuation not required), FineWeb lines",
-        tables: r#"
-[language]
-languages = ["en"]
-min_score = 0.65
-
-[gopher_repetition]
-
-[gopher_quality]
-
-[c4]
-filter_no_terminal_punct = false
-
-[fineweb]
-"#,
+        tables: &[FINEWEB],
     },
     Preset {
         name: "strict",
@@ -35,38 +54,18 @@ filter_no_terminal_punct = false
                 (builtin:quality-en-v1) at 0.23: keeps about 2% of the tokens of raw web \
                 pages (1-3% on the shared web samples), the top of the crawl by likeness to \
                 Wikipedia and books",
-        tables: r#"
-[language]
-languages = ["en"]
-min_score = 0.65
-
-[gopher_repetition]
-
-[gopher_quality]
-
-[c4]
-filter_no_terminal_punct = false
-
-[fineweb]
-
-[classifier.quality]
-model = "builtin:quality-en-v1"
-use = "quality"
-threshold = 0.23
-"#,
+        tables: &[FINEWEB, QUALITY_CLASSIFIER],
     },
     Preset {
         name: "curated",
         about: "curated domain text (filings, transcripts, news): only what is broken is \
                 removed (encoded payloads, binary, mojibake); tables and numbers are kept",
-        tables: r#"
-[integrity]
-"#,
+        tables: &["[integrity]\n"],
     },
     Preset {
         name: "none",
         about: "no filter at all: every document goes on to dedup",
-        tables: "",
+        tables: &[],
     },
 ];
 
@@ -87,7 +86,7 @@ mod tests {
     #[test]
     fn every_preset_parses_and_names_registered_filters() {
         for preset in PRESETS {
-            let tables: toml::Table = toml::from_str(preset.tables).expect(preset.name);
+            let tables: toml::Table = toml::from_str(&preset.toml()).expect(preset.name);
             for name in tables.keys() {
                 assert!(
                     curate_filters::registry::find(name).is_some(),

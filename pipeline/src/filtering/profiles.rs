@@ -159,7 +159,7 @@ pub fn resolve_profile(
             });
         };
         let preset_tables: toml::Table =
-            toml::from_str(preset.tables).map_err(|e| ProfileError {
+            toml::from_str(&preset.toml()).map_err(|e| ProfileError {
                 key: format!("{key}.preset"),
                 message: format!("preset `{preset_name}` does not parse: {e}"),
             })?;
