@@ -385,7 +385,7 @@ fn run_small_shards(dir: &Path, job: &Path, crash: Option<&str>) -> std::process
         "--quiet",
     ]);
     if let Some(after) = crash {
-        command.env(curate::stages::shard::CRASH_AFTER_SHARDS_ENV, after);
+        command.env("CURATE_TEST_FAULT", format!("abort:shard:{after}"));
     }
     command.output().unwrap()
 }

@@ -5,7 +5,8 @@
 //! - `abort:STAGE`: the process dies (abort: no destructor runs, no file is closed, as
 //!   with `kill -9`) just before the record that says the stage is complete.
 //! - `abort:STAGE:K`: it dies when the K-th partition this process finished has its
-//!   output and marker but is not yet in `_stage.json`.
+//!   output and marker but is not yet in `_stage.json`; for the shard stage, once K shards
+//!   are written and recorded.
 //! - `abort:funnel`: it dies in the middle of count's funnel annotation, after the first
 //!   earlier stage got its tokens.
 //! - `STEP:RANK:abort|hang`: one cluster task fails or hangs (see `cluster::task`).

@@ -61,9 +61,6 @@ use crate::run::stage_record::{FORMAT_VERSION, StageRecord, StageStatus, partiti
 pub const WORK_DIR: &str = ".work";
 /// Written when pass 2 is done: what packing produced, so a resumed run skips passes 1-2.
 const GATHERED_FILE: &str = "gathered.json";
-/// Fault injection for crash tests: with this set to N, the process aborts (no clean-up
-/// runs, as after a kill) as soon as N shards are written and recorded.
-pub const CRASH_AFTER_SHARDS_ENV: &str = "CURATE_CRASH_AFTER_SHARDS";
 
 /// The record of the shard stage: one entry per shard written, and the totals.
 pub type ShardRecord = StageRecord<ShardFile, ShardSummary>;
@@ -399,6 +396,7 @@ fn write_shards(
                 })
                 .collect::<Result<Vec<_>>>()
         })?;
+        let recorded_before = record.partitions_done.len();
         for (index, file) in written {
             record.partitions_done.insert(partition_key(index), file);
         }
@@ -409,12 +407,9 @@ fn write_shards(
                     .with_context(|| format!("cannot remove {}", path.display()))?;
             }
         }
-        if std::env::var(CRASH_AFTER_SHARDS_ENV)
-            .ok()
-            .and_then(|n| n.parse::<usize>().ok())
-            .is_some_and(|n| record.partitions_done.len() >= n)
-        {
-            std::process::abort();
+        // `abort:shard:K` (see `run::fault`): K shards written and recorded.
+        for recorded in recorded_before + 1..=record.partitions_done.len() {
+            crate::run::fault::abort_at(&format!("abort:shard:{recorded}"));
         }
     }
     Ok(())
