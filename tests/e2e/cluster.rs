@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::support::{corpora, curate, run_err, run_ok, write_job};
+use crate::support::{corpora, curate, run_err, run_job, run_ok, write_job};
 
 /// A job over real corpora with 15 partitions: Common Crawl WARC/ARC samples and web JSONL
 /// through the FineWeb chain, four Reuters files through the curated chain, MinHash dedup,
@@ -151,13 +151,7 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
     let dir = tempfile::tempdir().unwrap();
     let job = corpora_job(dir.path());
     let single = dir.path().join("single");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        single.to_str().unwrap(),
-        "--quiet",
-    ]);
+    run_job(&job, &single, "webfin", &[]);
 
     let out = dir.path().join("ranks");
     let out_str = out.to_str().unwrap();

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::cluster::{assert_same_outputs, outputs};
-use crate::support::{curate, repo_root, run_ok};
+use crate::support::{curate, repo_root, run_job, run_ok};
 
 /// Where the first run dies (`CURATE_TEST_FAULT`, see `run::fault`): in the middle of each
 /// partitioned stage (a partition's output and marker written, the record not yet), just
@@ -79,14 +79,7 @@ fn a_run_killed_at_any_stage_and_rerun_gives_the_same_bytes_and_report() {
     let job = job.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference");
-    run_ok(&[
-        "run",
-        job,
-        "--output-dir",
-        reference.to_str().unwrap(),
-        "--quiet",
-    ]);
-    let reference_run = reference.join("finance");
+    let reference_run = run_job(Path::new(job), &reference, "finance", &[]);
     let expected_report = report_numbers(&reference_run);
     assert!(outputs(&reference_run).len() > 20);
 

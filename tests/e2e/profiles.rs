@@ -378,15 +378,7 @@ path = "{c}/reference_tokenizers/gpt-neo-test-tokenizer.json.gz"
 "#
         ),
     );
-    let out = dir.path().join("out");
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    let run = out.join("strict");
+    let run = run_job(&job, &dir.path().join("out"), "strict", &[]);
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.join("report.json")).unwrap()).unwrap();
     let tokens = |stage: &str| {

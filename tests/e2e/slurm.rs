@@ -6,8 +6,10 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+use curate::cluster::slurm::LaunchRecord;
+
 use crate::cluster::{assert_same_outputs, corpora_job};
-use crate::support::{curate, repo_root, run_ok};
+use crate::support::{curate, repo_root, run_job, run_ok};
 
 fn slurm_enabled(test: &str) -> bool {
     let enabled = std::env::var("CURATE_SLURM_TESTS").is_ok_and(|v| v == "1");
@@ -50,33 +52,23 @@ fn status(run_dir: &Path) -> String {
     String::from_utf8_lossy(&run_ok(&["status", run_dir.to_str().unwrap()]).stdout).into_owned()
 }
 
+/// The job run by `curate run` on this machine, the reference the launches must match.
 fn single_run(job: &Path, out: &Path) {
-    run_ok(&[
-        "run",
-        job.to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
+    run_job(job, out, "", &[]);
+}
+
+/// The run's last launch, as `curate launch` recorded it.
+fn last_launch(run_dir: &Path) -> LaunchRecord {
+    LaunchRecord::read(run_dir).expect("slurm/launch.json reads")
 }
 
 /// The Slurm job ids of a step in the run's last launch.
 fn step_jobs(run_dir: &Path, step: &str) -> Vec<String> {
-    let launch: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run_dir.join("slurm/launch.json")).unwrap()).unwrap();
-    launch["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["step"] == step)
-        .map(|s| {
-            s["job_ids"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|id| id.as_str().unwrap().to_owned())
-                .collect()
-        })
+    last_launch(run_dir)
+        .steps
+        .into_iter()
+        .find(|s| s.step == step)
+        .map(|s| s.job_ids)
         .unwrap_or_default()
 }
 
@@ -171,27 +163,14 @@ fn a_failed_task_cancels_the_steps_after_it_and_a_relaunch_redoes_only_its_parti
         "{log}"
     );
     // Nothing of the run is left in the queue: the dependent steps were cancelled.
-    let all: Vec<String> = [
-        "ingest-filter",
-        "dedup-sign",
-        "dedup",
-        "tokenizer",
-        "count",
-        "mix",
-        "shard",
-        "seal",
-    ]
-    .iter()
-    .flat_map(|s| step_jobs(&run_dir, s))
-    .collect();
+    let all = last_launch(&run_dir).job_ids();
     assert_eq!(squeue(&all).trim(), "");
 
     launch_ok(&job, &out, 3);
-    let relaunch: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run_dir.join("slurm/launch.json")).unwrap()).unwrap();
+    let relaunch = last_launch(&run_dir);
     // Of the fused ingest and filter step, only rank 1 was submitted again.
-    assert_eq!(relaunch["steps"][0]["step"], "ingest-filter");
-    assert_eq!(relaunch["steps"][0]["ranks"], serde_json::json!([1]));
+    assert_eq!(relaunch.steps[0].step, "ingest-filter");
+    assert_eq!(relaunch.steps[0].ranks, vec![1]);
     assert_same_outputs(&single.join("webfin"), &run_dir);
 }
 
@@ -236,19 +215,7 @@ fn a_task_killed_with_scancel_is_named_and_a_relaunch_finishes_the_run() {
         .status()
         .expect("scancel runs");
     assert!(scancel.success());
-    let all: Vec<String> = [
-        "ingest-filter",
-        "dedup-sign",
-        "dedup",
-        "tokenizer",
-        "count",
-        "mix",
-        "shard",
-        "seal",
-    ]
-    .iter()
-    .flat_map(|s| step_jobs(&run_dir, s))
-    .collect();
+    let all = last_launch(&run_dir).job_ids();
     wait_until(
         "the launch to leave the queue",
         Duration::from_secs(120),
