@@ -63,6 +63,10 @@ pub enum Command {
     /// checksums, schema, sequence lengths, counts and that every id is in the vocabulary.
     /// Exits non-zero on any mismatch.
     Verify(commands::verify::VerifyArgs),
+    /// Copy a run's shards, tokenizer, HF metadata and manifest (last) to object storage,
+    /// reading every object back to check its checksum. Resumable: what is already there
+    /// with the right checksum is kept.
+    Publish(commands::publish::PublishArgs),
     /// Write a run's report (report.json, report.md, report.html: funnel, drop reasons,
     /// dedup, mix, budget, timing), of a finished or partial run; compare two runs.
     Report(commands::report::ReportArgs),
@@ -90,6 +94,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Count(args) => commands::count::run(args),
         Command::TrainClassifier(args) => commands::train_classifier::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Publish(args) => commands::publish::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Query(args) => commands::query::run(args),
         Command::Extract(args) => commands::extract::run(args),

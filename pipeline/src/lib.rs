@@ -18,4 +18,5 @@ pub mod report;
 pub mod run;
 pub mod runner;
 pub mod stages;
+pub mod storage;
 pub mod timestamp;

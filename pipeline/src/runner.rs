@@ -54,6 +54,18 @@ pub struct RunOptions {
     pub task: Option<StepTask>,
     /// Where spill files go instead of the stage directories (node-local disk).
     pub scratch: Option<PathBuf>,
+    /// Called after every stage that ended well (a run in a bucket uploads it).
+    pub after_stage: Option<AfterStage>,
+}
+
+/// What to do after each stage that ended well.
+#[derive(Clone)]
+pub struct AfterStage(pub std::sync::Arc<dyn Fn(Stage) -> Result<()> + Send + Sync>);
+
+impl std::fmt::Debug for AfterStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AfterStage")
+    }
 }
 
 /// One line per stage, as printed when it ends.
@@ -306,6 +318,9 @@ fn run_stages(
             outcome,
             cost,
         });
+        if let Some(AfterStage(after)) = &options.after_stage {
+            after(stage)?;
+        }
     }
     Ok(reports)
 }
@@ -410,8 +425,7 @@ fn identity(job: &ResolvedJob, threads: usize, options: &RunOptions) -> RunIdent
     let files: Vec<&PathBuf> = job.sources.iter().flat_map(|s| &s.files).collect();
     let input_bytes = files
         .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
+        .filter_map(|f| crate::storage::input_size(f))
         .sum();
     RunIdentity {
         job: job.name.clone(),

@@ -12,6 +12,7 @@ mod extract;
 mod finpile;
 mod fixtures_job;
 mod kill_sweep;
+mod object_store;
 mod observability;
 mod profiles;
 mod query;

@@ -136,3 +136,20 @@ fn check_same_job(run_dir: &Path, resolved: &str, job_file: &Path) -> Result<()>
         job_file.display()
     )
 }
+
+/// A cluster run's tasks share the run directory on a shared filesystem: a run directory
+/// in a bucket is refused by name (it works with `curate run` of the whole job).
+pub fn refuse_bucket_run_dir(job: &ResolvedJob, dir: Option<&Path>) -> anyhow::Result<()> {
+    let named = dir.map(|d| d.to_string_lossy().into_owned());
+    let bucket = named
+        .filter(|d| crate::storage::is_url(d))
+        .or_else(|| job.remote_run().map(|url| url.to_string()));
+    if let Some(url) = bucket {
+        anyhow::bail!(
+            "{url}: the tasks of a cluster run share their run directory on a shared \
+             filesystem; a run directory in a bucket works with `curate run` of the whole job \
+             (or run on the cluster, then `curate publish RUN {url}`)"
+        );
+    }
+    Ok(())
+}

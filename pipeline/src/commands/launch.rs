@@ -68,6 +68,7 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     // Tasks run on other machines from other directories: every path absolute.
     let job_file = std::path::absolute(&args.job)?;
     let mut job = load_job(&job_file)?;
+    crate::cluster::plan::refuse_bucket_run_dir(&job, args.output_dir.as_deref())?;
     if let Some(dir) = &args.output_dir {
         job.set_output_dir(&std::path::absolute(dir)?);
     } else if job.run_dir.is_relative() {

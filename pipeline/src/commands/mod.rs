@@ -10,6 +10,7 @@ pub mod inputs;
 pub mod launch;
 pub mod output;
 pub mod plan;
+pub mod publish;
 pub mod query;
 pub mod report;
 pub mod run;

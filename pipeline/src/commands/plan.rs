@@ -23,6 +23,7 @@ pub struct PlanArgs {
 
 pub fn run(args: PlanArgs) -> Result<()> {
     let mut job = load_job(&args.job)?;
+    crate::cluster::plan::refuse_bucket_run_dir(&job, args.output_dir.as_deref())?;
     if let Some(dir) = &args.output_dir {
         job.set_output_dir(&std::path::absolute(dir)?);
     }

@@ -41,7 +41,8 @@ pub enum OutputFormat {
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The run directory (`runs/<job>`).
+    /// The run directory (`runs/<job>`, or `s3://bucket/runs/<job>`, read from a local
+    /// working copy).
     pub run: PathBuf,
     /// The SQL query, e.g. "SELECT domain, sum(token_count) FROM count GROUP BY domain".
     /// `SHOW TABLES` lists the tables, `DESCRIBE count` a table's columns.
@@ -57,10 +58,11 @@ pub fn run(args: QueryArgs) -> Result<()> {
     if args.format == OutputFormat::Parquet && args.output.is_none() {
         bail!("--format parquet writes a file: name it with -o FILE");
     }
+    let (run, _mirror) = crate::storage::run_mirror::open_run(&args.run)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .context("cannot start the query runtime")?;
-    let (schema, batches) = runtime.block_on(query(&args.run, &args.sql))?;
+    let (schema, batches) = runtime.block_on(query(&run, &args.sql))?;
     let mut out: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)

@@ -7,10 +7,11 @@ use clap::Args;
 
 use crate::report::{COMPARE_MARKDOWN, REPORT_HTML, collect, compare_markdown, write_reports};
 use crate::run::atomic::write_atomic;
+use crate::storage::run_mirror::open_run;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The run directory (`runs/<job>`).
+    /// The run directory (`runs/<job>`, or `s3://bucket/runs/<job>`).
     pub run: PathBuf,
     /// A second run to compare with: prints both funnels and mixes side by side and writes
     /// them to `compare.md` in the first run directory.
@@ -19,10 +20,12 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> Result<()> {
-    let a = write_reports(&args.run)?;
+    let (run, mirror) = open_run(&args.run)?;
+    let a = write_reports(&run)?;
     eprintln!("{:>10}  {}", "report", args.run.join(REPORT_HTML).display());
     if let Some(other) = &args.compare {
-        let b = collect(other)
+        let (other_dir, _) = open_run(other)?;
+        let b = collect(&other_dir)
             .with_context(|| format!("cannot read the run in {}", other.display()))?;
         let markdown = compare_markdown(
             &args.run.display().to_string(),
@@ -30,11 +33,19 @@ pub fn run(args: ReportArgs) -> Result<()> {
             &other.display().to_string(),
             &b,
         );
-        let path = args.run.join(COMPARE_MARKDOWN);
+        let path = run.join(COMPARE_MARKDOWN);
         write_atomic(&path, markdown.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         print!("{markdown}");
-        eprintln!("{:>10}  {}", "compare", path.display());
+        eprintln!(
+            "{:>10}  {}",
+            "compare",
+            args.run.join(COMPARE_MARKDOWN).display()
+        );
+    }
+    // A run in a bucket gets its new report there.
+    if let Some(mirror) = mirror {
+        mirror.push()?;
     }
     Ok(())
 }

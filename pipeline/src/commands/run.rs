@@ -11,8 +11,9 @@ use crate::cluster::Step;
 use crate::cluster::task::resolve;
 use crate::job::load_job;
 use crate::logging::{CONSOLE, LogFormat};
-use crate::runner::{RunOptions, run_job};
+use crate::runner::{AfterStage, RunOptions, run_job};
 use crate::stages::Stage;
+use crate::storage::run_mirror::{RunMirror, working_copy};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -75,6 +76,40 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
     if let Some(dir) = &args.output_dir {
         job.set_output_dir(dir);
     }
+    // A run in a bucket runs in a local working copy, pulled first and pushed after every
+    // stage (see `storage::run_mirror`).
+    let mirror = match job.remote_run() {
+        None => None,
+        Some(_) if task.is_some() => anyhow::bail!(
+            "{}: the steps of a cluster run share their run directory on a shared \
+             filesystem; a run directory in a bucket works with `curate run` of the whole job",
+            job.run_dir.display()
+        ),
+        Some(url) => {
+            let local = working_copy(&url, args.scratch.as_deref());
+            let mirror = RunMirror::new(url, local);
+            let pulled = mirror.pull()?;
+            tracing::info!(
+                event = "run_pulled",
+                url = %mirror.url,
+                local = %mirror.local.display(),
+                objects = pulled.transferred,
+                bytes = pulled.bytes,
+                "{}: working copy {} ({} objects pulled)",
+                mirror.url,
+                mirror.local.display(),
+                pulled.transferred
+            );
+            job.run_dir = mirror.local.clone();
+            Some(mirror)
+        }
+    };
+    let after_stage = mirror.clone().map(|mirror| {
+        AfterStage(std::sync::Arc::new(move |_stage| {
+            push(&mirror)?;
+            Ok(())
+        }))
+    });
     let on_terminal = std::io::stderr().is_terminal();
     // Bars and JSON lines would share stderr: JSON logs get heartbeats instead.
     let bars = !args.quiet && log_format == LogFormat::Human;
@@ -92,6 +127,7 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
         command: std::env::args().collect(),
         task,
         scratch: args.scratch.clone(),
+        after_stage,
     };
     let result = run_job(&job, &options);
     tracing::info!(
@@ -108,6 +144,7 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
     if task.is_some_and(|task| task.step != Step::Seal) {
         return result.map(|_| ());
     }
+    let result = result.map(|_| ());
     match crate::report::write_reports(&job.run_dir) {
         Ok(_) => tracing::info!(
             target: CONSOLE,
@@ -122,5 +159,30 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
             "cannot write the report: {error:#}"
         ),
     }
-    result.map(|_| ())
+    // The final push carries run.json and the report, also of a failed run.
+    if let Some(mirror) = &mirror {
+        let pushed = push(mirror);
+        result?;
+        pushed?;
+        return Ok(());
+    }
+    result
+}
+
+/// Uploads what changed in the working copy of a run kept in a bucket.
+fn push(mirror: &RunMirror) -> Result<()> {
+    let counts = mirror.push()?;
+    tracing::info!(
+        event = "run_pushed",
+        url = %mirror.url,
+        objects = counts.transferred,
+        bytes = counts.bytes,
+        removed = counts.removed,
+        "{}: {} objects uploaded ({} bytes), {} removed",
+        mirror.url,
+        counts.transferred,
+        counts.bytes,
+        counts.removed
+    );
+    Ok(())
 }

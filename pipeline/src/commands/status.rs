@@ -19,7 +19,8 @@ pub struct StatusArgs {
 }
 
 pub fn run(args: StatusArgs) -> Result<()> {
-    let report = run_status(&args.run, queued_jobs)?;
+    let (run, _mirror) = crate::storage::run_mirror::open_run(&args.run)?;
+    let report = run_status(&run, queued_jobs)?;
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&report)?)
     } else {

@@ -17,15 +17,17 @@ use crate::stages::shard::write::ShardFile;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The run directory (or its `shards` directory).
+    /// The run directory (or its `shards` directory); a run in a bucket (`s3://...`) is
+    /// pulled into a local working copy first.
     pub run: PathBuf,
 }
 
 pub fn run(args: VerifyArgs) -> Result<()> {
-    let dir = if args.run.join(MANIFEST_FILE).is_file() {
-        args.run.clone()
+    let (run, _mirror) = crate::storage::run_mirror::open_run(&args.run)?;
+    let dir = if run.join(MANIFEST_FILE).is_file() {
+        run.clone()
     } else {
-        args.run.join("shards")
+        run.join("shards")
     };
     let manifest = Manifest::read(&dir)?;
     let problems = verify(&dir, &manifest);

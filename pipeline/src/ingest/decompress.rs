@@ -60,11 +60,20 @@ impl Compression {
 pub fn open_decompressed(
     path: &std::path::Path,
 ) -> io::Result<(Box<dyn BufRead + Send>, Compression)> {
-    let (stream, compression) = decompressing_reader(Box::new(std::fs::File::open(path)?))?;
+    let (stream, compression) = decompressing_reader(open_input(path)?)?;
     Ok((
         Box::new(BufReader::with_capacity(1 << 20, stream)),
         compression,
     ))
+}
+
+/// Opens an input: a local file, or an object streamed from its store (`s3://...`; not in
+/// the fuzz build, which has no storage).
+pub fn open_input(path: &std::path::Path) -> io::Result<Box<dyn Read + Send>> {
+    #[cfg(not(fuzzing))]
+    return crate::storage::open_object(path);
+    #[cfg(fuzzing)]
+    return Ok(Box::new(std::fs::File::open(path)?));
 }
 
 /// Wraps `reader` in the decoder its first bytes call for.

@@ -47,9 +47,36 @@ pub struct ParquetReader {
     max_doc_bytes: u64,
 }
 
+/// Parquet needs random access: an object in a store is first copied to an unnamed local
+/// file (disk, not memory; removed when the reader is dropped).
+fn open_random_access(path: &Path) -> std::io::Result<File> {
+    let Some(url) = crate::storage::ObjectUrl::from_path(path) else {
+        return File::open(path);
+    };
+    let dir = std::env::temp_dir();
+    let local = dir.join(format!(
+        "curate-parquet-{}-{}.tmp",
+        std::process::id(),
+        crate::run::fingerprint::hex_digest(url.to_string().as_bytes())
+    ));
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&local)?;
+    // Unlinked at once: the open file is all there is, and nothing is left after a crash.
+    std::fs::remove_file(&local)?;
+    let info = crate::storage::describe(&url)
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::NotFound, error.to_string()))?;
+    crate::storage::download_to_file(&info, &mut file).map_err(|error| {
+        std::io::Error::new(std::io::ErrorKind::ConnectionAborted, error.to_string())
+    })?;
+    Ok(file)
+}
+
 impl ParquetReader {
     pub fn open(path: &Path, fields: FieldMap) -> Result<Self, ParquetOpenError> {
-        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(open_random_access(path)?)?;
         let schema = builder.schema().clone();
         let top_level = |path: &str| path_parts(path).next().unwrap_or(path).to_owned();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();

@@ -278,7 +278,7 @@ impl Validator<'_> {
 
         Ok(ResolvedJob {
             job_file: self.path.to_owned(),
-            run_dir: normalize(&base_dir.join(&spec.job.output_dir).join(&name)),
+            run_dir: run_dir_of(&base_dir, &spec.job.output_dir, &name),
             name,
             output_dir: spec.job.output_dir,
             seed: spec.job.seed,
@@ -425,6 +425,14 @@ impl Validator<'_> {
         }
         let mut files = BTreeSet::new();
         for pattern in patterns {
+            if crate::storage::is_url(pattern) {
+                let objects = crate::storage::expand_glob(pattern).map_err(|error| {
+                    self.invalid(span.clone(), "source.paths", error.to_string())
+                })?;
+                files.extend(objects.into_iter().map(|info| info.url.to_path()));
+                continue;
+            }
+            let pattern = crate::storage::local_path_of(pattern);
             let full = base_dir.join(pattern);
             let full = full.to_string_lossy();
             let matches = glob::glob(&full).map_err(|error| {
@@ -463,6 +471,20 @@ impl Validator<'_> {
     }
 }
 
+/// Where the run directory is: below a local `output_dir` (relative to the job file), or,
+/// for an `output_dir` in a bucket, the URL of the run kept as a path (commands that run
+/// the job work on a local copy of it; see `storage::run_mirror`).
+fn run_dir_of(base_dir: &Path, output_dir: &str, name: &str) -> PathBuf {
+    if crate::storage::is_url(output_dir) {
+        return PathBuf::from(format!("{}/{name}", output_dir.trim_end_matches('/')));
+    }
+    normalize(
+        &base_dir
+            .join(crate::storage::local_path_of(output_dir))
+            .join(name),
+    )
+}
+
 /// Removes `.` and resolves `..` lexically, so paths read as users expect
 /// (`runs/finance`, not `jobs/../runs/finance`).
 fn normalize(path: &Path) -> PathBuf {
@@ -489,6 +511,9 @@ fn normalize(path: &Path) -> PathBuf {
 /// The deepest directory that holds every file: document ids are file paths relative to
 /// it, so ids do not depend on where the corpus is mounted.
 fn common_dir(files: &[PathBuf]) -> PathBuf {
+    if let Some(common) = common_url_prefix(files) {
+        return common;
+    }
     let mut common: Option<PathBuf> = None;
     for file in files {
         let dir = file.parent().unwrap_or(Path::new("")).to_owned();
@@ -506,6 +531,25 @@ fn common_dir(files: &[PathBuf]) -> PathBuf {
         });
     }
     common.unwrap_or_default()
+}
+
+/// Of objects in a store, the deepest common "directory" of their URLs, as a URL (path
+/// components would fold `s3://` into `s3:/`).
+fn common_url_prefix(files: &[PathBuf]) -> Option<PathBuf> {
+    let urls: Vec<&str> = files.iter().map(|f| f.to_str()).collect::<Option<_>>()?;
+    if urls.is_empty() || !urls.iter().all(|url| crate::storage::is_url(url)) {
+        return None;
+    }
+    let mut common: &str = urls[0].rsplit_once('/').map_or(urls[0], |(dir, _)| dir);
+    for url in &urls[1..] {
+        while !(url.starts_with(common) && url[common.len()..].starts_with('/')) {
+            common = common.rsplit_once('/').map_or("", |(dir, _)| dir);
+            if common.is_empty() {
+                return Some(PathBuf::new());
+            }
+        }
+    }
+    Some(PathBuf::from(common))
 }
 
 fn join(items: &BTreeSet<&str>) -> String {

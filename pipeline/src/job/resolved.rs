@@ -75,10 +75,24 @@ impl ResolvedJob {
             .to_owned()
     }
 
-    /// Moves the run directory under `dir` (the `--output-dir` of the command line).
+    /// Moves the run directory under `dir` (the `--output-dir` of the command line; a
+    /// bucket URL such as `s3://bucket/runs` puts the run there).
     pub fn set_output_dir(&mut self, dir: &Path) {
         self.output_dir = dir.to_string_lossy().into_owned();
-        self.run_dir = dir.join(&self.name);
+        self.run_dir = if crate::storage::is_url(&self.output_dir) {
+            PathBuf::from(format!(
+                "{}/{}",
+                self.output_dir.trim_end_matches('/'),
+                self.name
+            ))
+        } else {
+            dir.join(&self.name)
+        };
+    }
+
+    /// The run directory's URL, when the run lives in a bucket.
+    pub fn remote_run(&self) -> Option<crate::storage::ObjectUrl> {
+        crate::storage::ObjectUrl::from_path(&self.run_dir)
     }
 }
 

@@ -49,7 +49,22 @@ pub struct InputFile {
 }
 
 impl InputFile {
+    /// Size and modification time of a file; of an object in a store, its size, date and
+    /// ETag (from the listing), the ETag kept with the URL.
     pub fn describe(path: &Path) -> std::io::Result<InputFile> {
+        if let Some(url) = crate::storage::ObjectUrl::from_path(path) {
+            let info = crate::storage::describe(&url).map_err(|error| {
+                std::io::Error::new(std::io::ErrorKind::NotFound, error.to_string())
+            })?;
+            return Ok(InputFile {
+                path: match &info.etag {
+                    Some(etag) => format!("{url} etag {etag}"),
+                    None => url.to_string(),
+                },
+                bytes: info.size,
+                modified_ns: info.modified_ns,
+            });
+        }
         let metadata = std::fs::metadata(path)?;
         let modified_ns = metadata
             .modified()

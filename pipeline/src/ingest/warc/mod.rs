@@ -87,7 +87,6 @@ mod tests_robustness;
 #[cfg(test)]
 pub(crate) mod tests_support;
 
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -144,11 +143,11 @@ pub fn open_web_archive(
     path: &Path,
     options: &WebReaderOptions,
 ) -> Result<WebArchiveReader, WarcError> {
-    let file = File::open(path).map_err(|source| WarcError::Open {
+    let input = crate::ingest::decompress::open_input(path).map_err(|source| WarcError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    Ok(WebArchiveReader::new(file, options.clone()))
+    Ok(WebArchiveReader::new(input, options.clone()))
 }
 
 /// Whether a file holds a web archive: its name ends in `.warc`, `.arc`, `.wet` or `.wat`

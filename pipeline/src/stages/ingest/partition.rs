@@ -38,6 +38,10 @@ pub enum PartitionError {
     },
     #[error("{file}: cannot be read: {detail} (the job is strict)")]
     StrictUnreadable { file: String, detail: String },
+    /// An object store could not deliver a source object (after retries), or the object
+    /// vanished or changed: never skipped, since the corpus would silently shrink.
+    #[error("{url}: cannot be read from its store: {detail}")]
+    Storage { url: String, detail: String },
     #[error(transparent)]
     Write(#[from] PartWriteError),
 }
@@ -88,9 +92,24 @@ pub fn ingest_partition(
     'files: for file in &partition.files {
         let name = source.display_name(file);
         counts.files += 1;
-        counts.input_bytes += std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+        counts.input_bytes += crate::storage::input_size(file).unwrap_or(0);
+        let remote = crate::storage::ObjectUrl::from_path(file).map(|url| url.to_string());
+        let storage_failure = |remote: &Option<String>| {
+            let url = remote.as_ref()?;
+            let detail = crate::storage::take_read_failure(url)?;
+            Some(PartitionError::Storage {
+                url: url.clone(),
+                detail,
+            })
+        };
         let reader = match open_reader(source, file, context.config) {
             Ok(reader) => reader,
+            Err(detail) if remote.is_some() => {
+                return Err(PartitionError::Storage {
+                    url: file.display().to_string(),
+                    detail,
+                });
+            }
             Err(detail) => {
                 if context.strict {
                     return Err(PartitionError::StrictUnreadable { file: name, detail });
@@ -132,6 +151,12 @@ pub fn ingest_partition(
                 }
                 ReadItem::Skipped(skipped) => {
                     counts.skip(skipped.reason.as_str());
+                    // A stream cut off by the store surfaces as damage in the reader.
+                    if skipped.reason.is_damage()
+                        && let Some(error) = storage_failure(&remote)
+                    {
+                        return Err(error);
+                    }
                     if skipped.reason.is_damage() {
                         if context.strict {
                             return Err(PartitionError::StrictSkip {
@@ -145,6 +170,9 @@ pub fn ingest_partition(
                     }
                 }
             }
+        }
+        if let Some(error) = storage_failure(&remote) {
+            return Err(error);
         }
         warnings.report_suppressed(file);
     }
