@@ -253,6 +253,7 @@ fn run_stages(
             "stage {name} started"
         );
         set_current_stage(Some(name));
+        crate::run::fault::wait_at(&format!("wait:{name}"));
         let meter = CostMeter::start();
         let result = run_stage(stage, &context, upstream_dir.as_deref(), planned.take());
         let cost = meter.finish();

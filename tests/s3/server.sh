@@ -5,6 +5,8 @@
 #   tests/s3/server.sh start     # fresh server on free localhost ports, bucket curate-test; waits until it serves
 #   tests/s3/server.sh stop      # the server and everything it started; its data is deleted
 #   tests/s3/server.sh status    # whether it runs, and on which port
+#   tests/s3/server.sh halt      # kill the server but keep its data and ports (an outage)
+#   tests/s3/server.sh resume    # serve the kept data again on the same ports
 #
 # The virtualenv is $CURATE_S3_VENV (default $TMPDIR/curate-s3-venv); pid, ports, logs and data
 # live under $CURATE_S3_DIR (default $TMPDIR/curate-s3). `start` writes the AWS_* variables the
@@ -73,7 +75,8 @@ our_pids() {
   return 0
 }
 
-stop() {
+# Kills the server and everything it started; its data, ports and env file stay.
+kill_server() {
   local pids pid port
   pids="$(our_pids | sort -u)"
   if [ -n "$pids" ]; then
@@ -110,13 +113,17 @@ stop() {
       rm -f /tmp/seaweedfs-*-"$port".sock
     done
   fi
-  rm -rf "$data" "$dir/pid" "$dir/port" "$dir/ports" "$dir/env"
+  rm -f "$dir/pid"
+}
+
+stop() {
+  kill_server
+  rm -rf "$data" "$dir/port" "$dir/ports" "$dir/env"
 }
 
 start() {
-  local weed pid port code ports
+  local ports
   ensure_installed
-  weed="$(weed_bin)"
   # From a clean slate: a server a crashed run left behind would serve stale data.
   stop
   mkdir -p "$data" "$dir/log"
@@ -135,8 +142,15 @@ for s in socks:
 PY
 )"
   echo "$ports" >"$dir/ports"
+  serve
+}
+
+# Starts weed mini on the ports in $dir/ports with the data in $data; waits until it serves.
+serve() {
+  local weed pid port code
+  weed="$(weed_bin)"
   # shellcheck disable=SC2086
-  set -- $ports
+  set -- $(cat "$dir/ports")
   port="$7"
   # setsid: weed leads its own process group, so `stop` reaches everything it started.
   # The admin server runs even with -admin.ui=false, hence its ports too.
@@ -195,5 +209,13 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  halt) kill_server ;;
+  resume)
+    if [ ! -s "$dir/ports" ]; then
+      echo "error: no halted server in $dir (start one first)" >&2
+      exit 1
+    fi
+    serve
+    ;;
+  *) echo "usage: $0 install|start|stop|status|halt|resume" >&2; exit 2 ;;
 esac

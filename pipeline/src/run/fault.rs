@@ -9,6 +9,11 @@
 //!   are written and recorded.
 //! - `abort:funnel`: it dies in the middle of count's funnel annotation, after the first
 //!   earlier stage got its tokens.
+//! - `abort:upload:DIR:K`: a run kept in a bucket dies after the K-th object of its
+//!   directory `DIR` (`shards`, `01-ingest`, ...) is uploaded in one push.
+//! - `wait:STAGE`: before the stage starts, the process creates `$CURATE_TEST_WAIT_FILE`
+//!   plus `.waiting` and waits until `$CURATE_TEST_WAIT_FILE` exists (a test does
+//!   something to the world in between: removes a source object, stops a server).
 //! - `STEP:RANK:abort|hang`: one cluster task fails or hangs (see `cluster::task`).
 
 /// The variable that names the faults.
@@ -25,5 +30,22 @@ pub fn abort_at(point: &str) {
     if fails_at(point) {
         eprintln!("curate: aborting at {point} ({FAULT_VARIABLE})");
         std::process::abort();
+    }
+}
+
+/// Waits at `point` for the test to go on (see `wait:STAGE` above).
+pub fn wait_at(point: &str) {
+    if !fails_at(point) {
+        return;
+    }
+    let Ok(file) = std::env::var("CURATE_TEST_WAIT_FILE") else {
+        eprintln!("curate: {point} asked for, but CURATE_TEST_WAIT_FILE is not set");
+        return;
+    };
+    let go = std::path::PathBuf::from(&file);
+    let _ = std::fs::write(format!("{file}.waiting"), point);
+    let started = std::time::Instant::now();
+    while !go.exists() && started.elapsed() < std::time::Duration::from_secs(300) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }

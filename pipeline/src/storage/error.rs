@@ -39,10 +39,18 @@ impl StorageError {
                 url: url.to_owned(),
                 etag: "the listed one".to_owned(),
             },
-            other => StorageError::Request {
-                url: url.to_owned(),
-                detail: flatten(&other),
-            },
+            other => {
+                let mut detail = flatten(&other);
+                if let Some(hint) = hint(&detail) {
+                    detail.push_str(" (");
+                    detail.push_str(hint);
+                    detail.push(')');
+                }
+                StorageError::Request {
+                    url: url.to_owned(),
+                    detail,
+                }
+            }
         }
     }
 
@@ -50,6 +58,26 @@ impl StorageError {
     /// or changed object).
     pub fn is_transient(&self) -> bool {
         matches!(self, StorageError::Request { .. })
+    }
+}
+
+/// What to check, for the refusals people meet first.
+fn hint(detail: &str) -> Option<&'static str> {
+    if detail.contains("NoSuchBucket") {
+        Some("the bucket does not exist, or the endpoint is another server's")
+    } else if detail.contains("403") || detail.contains("401") {
+        Some(
+            "the store refused the credentials: they come from the environment \
+             (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, \
+             AZURE_STORAGE_ACCOUNT_NAME and AZURE_STORAGE_ACCOUNT_KEY)",
+        )
+    } else if detail.contains("error sending request") || detail.contains("onnect") {
+        Some(
+            "the store did not answer within CURATE_STORAGE_RETRY_SECONDS of retries; is the \
+             endpoint (AWS_ENDPOINT_URL) up?",
+        )
+    } else {
+        None
     }
 }
 

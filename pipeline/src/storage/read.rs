@@ -179,18 +179,20 @@ async fn fetch(object: Arc<Object>, range: Range<u64>) -> Result<Bytes, StorageE
             range: Some(GetRange::Bounded(range.clone())),
             ..GetOptions::default()
         };
-        let result = match object.store.get_opts(&object.path, options).await {
-            Ok(response) => response.bytes().await,
-            Err(error) => Err(error),
-        };
-        let error = match result {
-            Ok(bytes) => return Ok(bytes),
+        // The request itself has been retried by the client already; what is retried
+        // here is a body cut off midway.
+        let response = match object.store.get_opts(&object.path, options).await {
+            Ok(response) => response,
             Err(object_store::Error::Precondition { .. }) => {
                 return Err(StorageError::Changed {
                     url,
                     etag: object.info.etag.clone().unwrap_or_default(),
                 });
             }
+            Err(error) => return Err(StorageError::from_store(&url, error)),
+        };
+        let error = match response.bytes().await {
+            Ok(bytes) => return Ok(bytes),
             Err(error) => StorageError::from_store(&url, error),
         };
         if !error.is_transient() || attempt >= BODY_ATTEMPTS {

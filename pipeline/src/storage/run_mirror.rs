@@ -242,6 +242,7 @@ impl RunMirror {
             .collect();
         ordered.sort_by_key(|relative| (record_rank(relative), relative.as_str()));
         ordered.dedup();
+        let mut uploaded_in: BTreeMap<&str, u64> = BTreeMap::new();
         for relative in ordered {
             let path = self.local.join(relative);
             let url = self.url.join(relative);
@@ -272,7 +273,10 @@ impl RunMirror {
             );
             counts.transferred += 1;
             counts.bytes += uploaded.bytes;
-            crate::run::fault::abort_at(&format!("abort:upload:{}", counts.transferred));
+            let dir = stage_dir_of(relative);
+            let in_dir = uploaded_in.entry(dir).or_default();
+            *in_dir += 1;
+            crate::run::fault::abort_at(&format!("abort:upload:{dir}:{in_dir}"));
             if counts.transferred % 32 == 0 {
                 self.save_state(&state)?;
             }
