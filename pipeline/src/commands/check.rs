@@ -35,8 +35,7 @@ pub fn run(args: CheckArgs) -> Result<()> {
         let bytes: u64 = source
             .files
             .iter()
-            .filter_map(|f| std::fs::metadata(f).ok())
-            .map(|m| m.len())
+            .filter_map(|f| crate::storage::input_size(f))
             .sum();
         let limit = source
             .max_docs

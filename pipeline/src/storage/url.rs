@@ -61,7 +61,7 @@ impl ObjectUrl {
         let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
         let parsed = if bucket.is_empty() {
             Err(bad("it names no bucket (s3://BUCKET/KEY)"))
-        } else if key.contains("//") {
+        } else if key.starts_with('/') || key.contains("//") {
             Err(bad("it has an empty path segment (`//`)"))
         } else {
             Ok(ObjectUrl {
