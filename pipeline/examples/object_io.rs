@@ -16,7 +16,12 @@ fn url(text: &str) -> Result<ObjectUrl> {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["put", local, target] => {
             let uploaded = put_file(std::path::Path::new(local), &url(target)?)?;
             println!("{} bytes -> {target}", uploaded.bytes);

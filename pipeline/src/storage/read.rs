@@ -224,10 +224,13 @@ pub fn download_to_file(info: &ObjectInfo, file: &mut std::fs::File) -> Result<u
     let url = &info.url;
     let mut reader = ObjectReader::from_info(info.clone())?;
     io::copy(&mut reader, file).map_err(|error| match reader.failure.take() {
-        Some(message) => StorageError::Request {
-            url: url.to_string(),
-            detail: message,
-        },
+        Some(message) => {
+            let prefix = format!("{url}: ");
+            StorageError::Request {
+                url: url.to_string(),
+                detail: message.strip_prefix(&prefix).unwrap_or(&message).to_owned(),
+            }
+        }
         None => StorageError::Local {
             path: format!("a local copy of {url}"),
             source: error,
