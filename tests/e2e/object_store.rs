@@ -647,3 +647,41 @@ fn pull_run_helper() {
     .pull()
     .unwrap();
 }
+
+#[test]
+fn a_run_in_a_bucket_has_one_writer_and_takes_over_a_dead_ones_lease() {
+    if !s3_enabled("one_writer_per_bucket_run") {
+        return;
+    }
+    let setup = BucketJob::new("lease");
+    let lease = setup.run_url().join("_lock.json");
+    let put_lease = |host: &str, pid: u32| {
+        let body = format!("{{\"host\": \"{host}\", \"pid\": {pid}, \"since\": \"then\"}}");
+        curate::storage::put_bytes_if_absent(&lease, body.into_bytes()).unwrap();
+    };
+    // Held by a process on another machine: refused, naming the holder and the object.
+    put_lease("another-machine", 1);
+    let refused = setup.run("scratch", &[]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(&lease.to_string())
+            && stderr.contains("being written by pid 1 on another-machine"),
+        "{stderr}"
+    );
+    curate::storage::delete_object(&lease).unwrap();
+
+    // Left by a process of this host that is gone: taken over, and released at the end.
+    let mut dead = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    dead.wait().unwrap();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    put_lease(host.trim(), dead_pid);
+    assert_ok(&setup.run("scratch", &[]), "the run after a dead writer");
+    assert!(
+        curate::storage::head(&lease).is_err(),
+        "the lease is released when the run ends"
+    );
+    let pulled = pull_fresh(&setup.run_url());
+    assert_same_bytes_but_fingerprint(&setup.reference, pulled.path());
+}

@@ -21,6 +21,11 @@ pub struct ReportArgs {
 
 pub fn run(args: ReportArgs) -> Result<()> {
     let (run, mirror) = open_run(&args.run)?;
+    // Writing into a run in a bucket takes its lease, as a run does.
+    let _lease = mirror
+        .as_ref()
+        .map(|mirror| crate::storage::run_lease::RunLease::acquire(&mirror.url))
+        .transpose()?;
     let a = write_reports(&run)?;
     eprintln!("{:>10}  {}", "report", args.run.join(REPORT_HTML).display());
     if let Some(other) = &args.compare {

@@ -13,6 +13,7 @@ use crate::job::load_job;
 use crate::logging::{CONSOLE, LogFormat};
 use crate::runner::{AfterStage, RunOptions, run_job};
 use crate::stages::Stage;
+use crate::storage::run_lease::RunLease;
 use crate::storage::run_mirror::{RunMirror, working_copy};
 
 #[derive(Debug, Args)]
@@ -77,7 +78,7 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
         job.set_output_dir(dir);
     }
     // A run in a bucket runs in a local working copy, pulled first and pushed after every
-    // stage (see `storage::run_mirror`).
+    // stage (see `storage::run_mirror`), under the bucket's lease (`storage::run_lease`).
     let mirror = match job.remote_run() {
         None => None,
         Some(_) if task.is_some() => anyhow::bail!(
@@ -86,6 +87,10 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
             job.run_dir.display()
         ),
         Some(url) => {
+            // A missing bucket or a refused credential is named by this listing, before the
+            // lease's write (some servers create a bucket on the first write).
+            crate::storage::list_prefix(&url)?;
+            let lease = RunLease::acquire(&url)?;
             let local = working_copy(&url, args.scratch.as_deref());
             let mirror = RunMirror::new(url, local);
             let pulled = mirror.pull()?;
@@ -101,8 +106,13 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
                 pulled.transferred
             );
             job.run_dir = mirror.local.clone();
-            Some(mirror)
+            Some((mirror, lease))
         }
+    };
+    // The lease is held until the run's last push is done (the end of this function).
+    let (mirror, _lease) = match mirror {
+        Some((mirror, lease)) => (Some(mirror), Some(lease)),
+        None => (None, None),
     };
     let after_stage = mirror.clone().map(|mirror| {
         AfterStage(std::sync::Arc::new(move |_stage| {

@@ -13,6 +13,7 @@ mod client;
 mod error;
 mod list;
 mod read;
+pub mod run_lease;
 pub mod run_mirror;
 mod url;
 mod write;
@@ -22,7 +23,7 @@ pub use error::StorageError;
 pub use list::{ObjectInfo, describe, expand_glob, head, list_prefix};
 pub use read::{ObjectReader, download_to_file, open_object, take_read_failure};
 pub use url::{ObjectUrl, is_url, local_path_of};
-pub use write::{Uploaded, delete_object, put_file, put_file_if_absent};
+pub use write::{Uploaded, delete_object, put_bytes_if_absent, put_file, put_file_if_absent};
 
 use std::path::Path;
 

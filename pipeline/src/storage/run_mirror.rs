@@ -33,10 +33,14 @@ use super::write::{delete_object, put_file, put_file_if_absent};
 /// The state file in the working copy (never uploaded).
 pub const MIRROR_STATE_FILE: &str = ".curate-mirror.json";
 
-/// Local files that stay local: the lock, temporary files, the state file.
+/// Files that are not synced: the local lock, temporary files, the state file, and the
+/// bucket's lease.
 fn is_local_only(relative: &str) -> bool {
     let name = relative.rsplit('/').next().unwrap_or(relative);
-    name == MIRROR_STATE_FILE || name == crate::run::lock::LOCK_FILE || name.ends_with(".tmp")
+    relative == super::run_lease::LEASE_FILE
+        || name == MIRROR_STATE_FILE
+        || name == crate::run::lock::LOCK_FILE
+        || name.ends_with(".tmp")
 }
 
 /// A file and the object it was last synced with.

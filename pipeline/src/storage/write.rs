@@ -97,6 +97,23 @@ fn upload(local: &Path, url: &ObjectUrl, mode: PutMode) -> Result<Uploaded, Stor
     })
 }
 
+/// Writes `bytes` to `url` only if no object is there (a conditional create).
+pub fn put_bytes_if_absent(url: &ObjectUrl, bytes: Vec<u8>) -> Result<Uploaded, StorageError> {
+    let store = store_for(url)?;
+    let path = url.object_path()?;
+    let size = bytes.len() as u64;
+    let options = PutOptions {
+        mode: PutMode::Create,
+        ..PutOptions::default()
+    };
+    let put = block_on(store.put_opts(&path, PutPayload::from(bytes), options))
+        .map_err(|error| StorageError::from_store(&url.to_string(), error))?;
+    Ok(Uploaded {
+        bytes: size,
+        etag: put.e_tag,
+    })
+}
+
 /// Removes an object; one that is already gone is not an error.
 pub fn delete_object(url: &ObjectUrl) -> Result<(), StorageError> {
     let store = store_for(url)?;
