@@ -28,7 +28,7 @@ fn bucket() -> String {
 }
 
 /// A prefix of the bucket no other test uses.
-fn unique_prefix(test: &str) -> ObjectUrl {
+pub fn unique_prefix(test: &str) -> ObjectUrl {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -133,7 +133,7 @@ fn assert_same_bytes_but_fingerprint(local: &Path, bucket: &Path) {
 }
 
 /// Downloads a run from the bucket into a fresh directory, as a user would read it.
-fn pull_fresh(run: &ObjectUrl) -> tempfile::TempDir {
+pub fn pull_fresh(run: &ObjectUrl) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     RunMirror::new(run.clone(), dir.path().to_owned())
         .pull()

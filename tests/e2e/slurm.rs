@@ -231,3 +231,33 @@ fn a_task_killed_with_scancel_is_named_and_a_relaunch_finishes_the_run() {
     launch_ok(&job, &out, 3);
     assert_same_outputs(&single.join("webfin"), &run_dir);
 }
+
+#[test]
+fn slurm_tasks_with_the_run_directory_in_a_bucket_share_no_filesystem_and_give_the_same_bytes() {
+    if !slurm_enabled("slurm_with_a_bucket_run_directory")
+        || !crate::object_store::s3_enabled("slurm_with_a_bucket_run_directory")
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let job = repo_root().join("jobs/finance.toml");
+    let single = dir.path().join("single");
+    single_run(&job, &single);
+    let runs = crate::object_store::unique_prefix("slurm-bucket").join("runs");
+    let runs_text = runs.to_string();
+    let runs_path = Path::new(&runs_text);
+    launch_ok(&job, runs_path, 3);
+    let run = runs.join("finance");
+    let report = status(Path::new(&run.to_string()));
+    assert!(report.contains("complete"), "{report}");
+    // Every task worked in a copy of its own and pushed to the bucket: what the bucket
+    // holds is what `curate run` writes.
+    let pulled = crate::object_store::pull_fresh(&run);
+    assert_same_outputs(&single.join("finance"), pulled.path());
+    let again = launch(&job, runs_path, 3, true, None);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("nothing submitted"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}

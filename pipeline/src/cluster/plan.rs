@@ -137,19 +137,18 @@ fn check_same_job(run_dir: &Path, resolved: &str, job_file: &Path) -> Result<()>
     )
 }
 
-/// A cluster run's tasks share the run directory on a shared filesystem: a run directory
-/// in a bucket is refused by name (it works with `curate run` of the whole job).
-pub fn refuse_bucket_run_dir(job: &ResolvedJob, dir: Option<&Path>) -> anyhow::Result<()> {
-    let named = dir.map(|d| d.to_string_lossy().into_owned());
-    let bucket = named
-        .filter(|d| crate::storage::is_url(d))
-        .or_else(|| job.remote_run().map(|url| url.to_string()));
-    if let Some(url) = bucket {
-        anyhow::bail!(
-            "{url}: the tasks of a cluster run share their run directory on a shared \
-             filesystem; a run directory in a bucket works with `curate run` of the whole job \
-             (or run on the cluster, then `curate publish RUN {url}`)"
-        );
-    }
-    Ok(())
+/// For a run directory in a bucket: pulls it into the working copy commands on this
+/// machine use (`curate plan`, `launch`, `status`) and points the job there. The tasks
+/// then pull and push through their own copies, so no filesystem is shared.
+pub fn attach_bucket_copy(
+    job: &mut ResolvedJob,
+) -> anyhow::Result<Option<crate::storage::run_mirror::RunMirror>> {
+    let Some(url) = job.remote_run() else {
+        return Ok(None);
+    };
+    let local = crate::storage::run_mirror::working_copy(&url, None);
+    let mirror = crate::storage::run_mirror::RunMirror::new(url, local);
+    mirror.pull()?;
+    job.run_dir = mirror.local.clone();
+    Ok(Some(mirror))
 }

@@ -47,6 +47,9 @@ pub struct SlurmOptions {
     pub dry_run: bool,
     /// The command line of this launch, for `curate status`'s advice.
     pub command: Vec<String>,
+    /// The `--output-dir` the tasks get when it is not the run directory's parent here (a
+    /// bucket URL: this machine works on a copy).
+    pub output_dir: Option<String>,
 }
 
 /// What one launch submitted, per step.
@@ -311,7 +314,10 @@ fn compact_ranges(sorted: &[usize]) -> String {
 /// The script of one step.
 fn sbatch_script(job: &ResolvedJob, step: Step, options: &SlurmOptions, exe: &Path) -> String {
     let run_dir = &job.run_dir;
-    let output_dir = run_dir.parent().unwrap_or(run_dir);
+    let output_dir = options
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| run_dir.parent().unwrap_or(run_dir).display().to_string());
     let mut s = String::new();
     let _ = writeln!(s, "#!/bin/bash");
     let what = match step.kind() {
@@ -373,7 +379,7 @@ fn sbatch_script(job: &ResolvedJob, step: Step, options: &SlurmOptions, exe: &Pa
          --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" --quiet{scratch}",
         shell_quote(&exe.display().to_string()),
         shell_quote(&job.job_file.display().to_string()),
-        shell_quote(&output_dir.display().to_string()),
+        shell_quote(&output_dir),
         step.name(),
     );
     s
@@ -472,7 +478,12 @@ pub fn queued_jobs(job_ids: &[String]) -> Option<Vec<String>> {
 
 /// Blocks until none of the launch's jobs is queued or running, then reads the run's
 /// status.
-pub fn wait_for(run_dir: &Path, record: &LaunchRecord, poll: Duration) -> Result<RunStatusReport> {
+pub fn wait_for(
+    run_dir: &Path,
+    record: &LaunchRecord,
+    poll: Duration,
+    refresh: &dyn Fn() -> Result<()>,
+) -> Result<RunStatusReport> {
     // The controller may be unreachable for a while (a restart): up to five minutes.
     const UNKNOWN_FOR: Duration = Duration::from_secs(300);
     let ids = record.job_ids();
@@ -495,6 +506,7 @@ pub fn wait_for(run_dir: &Path, record: &LaunchRecord, poll: Duration) -> Result
         }
         std::thread::sleep(poll);
     }
+    refresh()?;
     run_status(run_dir, queued_jobs)
 }
 

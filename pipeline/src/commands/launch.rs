@@ -68,12 +68,25 @@ pub fn run(args: LaunchArgs) -> Result<()> {
     // Tasks run on other machines from other directories: every path absolute.
     let job_file = std::path::absolute(&args.job)?;
     let mut job = load_job(&job_file)?;
-    crate::cluster::plan::refuse_bucket_run_dir(&job, args.output_dir.as_deref())?;
-    if let Some(dir) = &args.output_dir {
-        job.set_output_dir(&std::path::absolute(dir)?);
-    } else if job.run_dir.is_relative() {
-        let absolute = std::path::absolute(&job.output_dir)?;
-        job.set_output_dir(&absolute);
+    match &args.output_dir {
+        Some(dir) if crate::storage::is_url(&dir.to_string_lossy()) => job.set_output_dir(dir),
+        Some(dir) => job.set_output_dir(&std::path::absolute(dir)?),
+        None if job.remote_run().is_none() && job.run_dir.is_relative() => {
+            let absolute = std::path::absolute(&job.output_dir)?;
+            job.set_output_dir(&absolute);
+        }
+        None => {}
+    }
+    // A run directory in a bucket: the tasks get its URL, this machine a working copy
+    // (the plan is pushed before any task starts).
+    let bucket_output = job.remote_run().map(|_| job.output_dir.clone());
+    let shown = job.run_dir.display().to_string();
+    let mirror = crate::cluster::plan::attach_bucket_copy(&mut job)?;
+    if let Some(mirror) = &mirror
+        && !args.dry_run
+    {
+        crate::cluster::plan::plan_run(&job, false)?;
+        mirror.push()?;
     }
     let options = SlurmOptions {
         tasks: args.tasks,
@@ -86,16 +99,17 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         scratch: args.scratch.map(std::path::absolute).transpose()?,
         dry_run: args.dry_run,
         command: std::env::args().collect(),
+        output_dir: bucket_output,
     };
     let record = launch(&job, &options)?;
     if options.dry_run {
         return Ok(());
     }
+    if let Some(mirror) = &mirror {
+        mirror.push()?;
+    }
     if record.steps.is_empty() {
-        println!(
-            "{}: every step is complete, nothing submitted",
-            job.run_dir.display()
-        );
+        println!("{shown}: every step is complete, nothing submitted");
     }
     for step in &record.steps {
         println!(
@@ -107,13 +121,17 @@ pub fn run(args: LaunchArgs) -> Result<()> {
         );
     }
     if args.wait {
-        let status = wait_for(&job.run_dir, &record, Duration::from_secs(2))?;
+        // The tasks' work is in the bucket: pull it before reading the status.
+        let refresh = || -> Result<()> {
+            if let Some(mirror) = &mirror {
+                mirror.pull()?;
+            }
+            Ok(())
+        };
+        let status = wait_for(&job.run_dir, &record, Duration::from_secs(2), &refresh)?;
         print!("{}", render(&status));
         if !status.complete {
-            bail!(
-                "the run is not complete: see `curate status {}`",
-                job.run_dir.display()
-            );
+            bail!("the run is not complete: see `curate status {shown}`");
         }
     }
     Ok(())

@@ -23,14 +23,21 @@ pub struct PlanArgs {
 
 pub fn run(args: PlanArgs) -> Result<()> {
     let mut job = load_job(&args.job)?;
-    crate::cluster::plan::refuse_bucket_run_dir(&job, args.output_dir.as_deref())?;
     if let Some(dir) = &args.output_dir {
-        job.set_output_dir(&std::path::absolute(dir)?);
+        if crate::storage::is_url(&dir.to_string_lossy()) {
+            job.set_output_dir(dir);
+        } else {
+            job.set_output_dir(&std::path::absolute(dir)?);
+        }
     }
+    let shown = job.run_dir.display().to_string();
+    let mirror = crate::cluster::plan::attach_bucket_copy(&mut job)?;
     let plan = plan_run(&job, args.replace)?;
+    if let Some(mirror) = &mirror {
+        mirror.push()?;
+    }
     println!(
-        "planned {}: {} partitions per map step",
-        job.run_dir.display(),
+        "planned {shown}: {} partitions per map step",
         plan.partitions
     );
     for step in &plan.steps {

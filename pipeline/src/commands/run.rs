@@ -14,7 +14,7 @@ use crate::logging::{CONSOLE, LogFormat};
 use crate::runner::{AfterStage, RunOptions, run_job};
 use crate::stages::Stage;
 use crate::storage::run_lease::RunLease;
-use crate::storage::run_mirror::{RunMirror, working_copy};
+use crate::storage::run_mirror::{PushMode, RunMirror, working_copy};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -79,19 +79,32 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
     }
     // A run in a bucket runs in a local working copy, pulled first and pushed after every
     // stage (see `storage::run_mirror`), under the bucket's lease (`storage::run_lease`).
-    let mirror = match job.remote_run() {
-        None => None,
-        Some(_) if task.is_some() => anyhow::bail!(
-            "{}: the steps of a cluster run share their run directory on a shared \
-             filesystem; a run directory in a bucket works with `curate run` of the whole job",
-            job.run_dir.display()
-        ),
+    let (mirror, _lease) = match job.remote_run() {
+        None => (None, None),
         Some(url) => {
             // A missing bucket or a refused credential is named by this listing, before the
             // lease's write (some servers create a bucket on the first write).
             crate::storage::list_prefix(&url)?;
-            let lease = RunLease::acquire(&url)?;
-            let local = working_copy(&url, args.scratch.as_deref());
+            // The whole job has one writer and holds the lease; the tasks of a cluster
+            // step write side by side, each in a working copy of its own.
+            let (lease, local, mode) = match task {
+                None => (
+                    Some(RunLease::acquire(&url)?),
+                    working_copy(&url, args.scratch.as_deref()),
+                    PushMode::Full,
+                ),
+                Some(task) => {
+                    let copy = working_copy(&url, args.scratch.as_deref());
+                    let mut name = copy.file_name().unwrap_or_default().to_owned();
+                    name.push(format!("-{}-{}", task.step.name(), task.rank));
+                    let mode = if task.step.kind() == crate::cluster::StepKind::Map {
+                        PushMode::Additions
+                    } else {
+                        PushMode::Full
+                    };
+                    (None, copy.with_file_name(name), mode)
+                }
+            };
             let mirror = RunMirror::new(url, local);
             let pulled = mirror.pull()?;
             tracing::info!(
@@ -106,17 +119,12 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
                 pulled.transferred
             );
             job.run_dir = mirror.local.clone();
-            Some((mirror, lease))
+            (Some((mirror, mode)), lease)
         }
     };
-    // The lease is held until the run's last push is done (the end of this function).
-    let (mirror, _lease) = match mirror {
-        Some((mirror, lease)) => (Some(mirror), Some(lease)),
-        None => (None, None),
-    };
-    let after_stage = mirror.clone().map(|mirror| {
+    let after_stage = mirror.clone().map(|(mirror, mode)| {
         AfterStage(std::sync::Arc::new(move |_stage| {
-            push(&mirror)?;
+            push(&mirror, mode)?;
             Ok(())
         }))
     });
@@ -152,6 +160,11 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
     // The report is derived from the run directory, also of a failed run (it shows the
     // failure): failing to write it loses nothing. Of a cluster run, the seal writes it.
     if task.is_some_and(|task| task.step != Step::Seal) {
+        if let Some((mirror, mode)) = &mirror {
+            let pushed = push(mirror, *mode);
+            result?;
+            return pushed;
+        }
         return result.map(|_| ());
     }
     let result = result.map(|_| ());
@@ -170,8 +183,8 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
         ),
     }
     // The final push carries run.json and the report, also of a failed run.
-    if let Some(mirror) = &mirror {
-        let pushed = push(mirror);
+    if let Some((mirror, mode)) = &mirror {
+        let pushed = push(mirror, *mode);
         result?;
         pushed?;
         return Ok(());
@@ -180,8 +193,8 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
 }
 
 /// Uploads what changed in the working copy of a run kept in a bucket.
-fn push(mirror: &RunMirror) -> Result<()> {
-    let counts = mirror.push()?;
+fn push(mirror: &RunMirror, mode: PushMode) -> Result<()> {
+    let counts = mirror.push_with(mode)?;
     tracing::info!(
         event = "run_pushed",
         url = %mirror.url,

@@ -66,6 +66,17 @@ pub struct SyncCounts {
     pub unchanged: u64,
 }
 
+/// What a push may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushMode {
+    /// The one writer of the run: uploads, and removes what the run removed.
+    Full,
+    /// One of many tasks of a cluster step writing at once: uploads its new files (its
+    /// partitions' outputs and markers, and records of stages it sealed) and removes
+    /// nothing; a stage record another task created first is left as it is.
+    Additions,
+}
+
 /// A run in a bucket and its local working copy.
 #[derive(Debug, Clone)]
 pub struct RunMirror {
@@ -197,8 +208,13 @@ impl RunMirror {
     }
 
     /// Uploads what changed in the working copy since the last sync (see the module
-    /// documentation for the order).
+    /// documentation for the order), removing what the run removed.
     pub fn push(&self) -> Result<SyncCounts, StorageError> {
+        self.push_with(PushMode::Full)
+    }
+
+    /// Uploads what changed in the working copy since the last sync, in the same order.
+    pub fn push_with(&self, mode: PushMode) -> Result<SyncCounts, StorageError> {
         let mut state = self.load_state();
         let mut counts = SyncCounts::default();
         let mut local: BTreeMap<String, (u64, u128)> = BTreeMap::new();
@@ -213,12 +229,15 @@ impl RunMirror {
             })
             .map(|(relative, _)| relative.clone())
             .collect();
-        let removed: Vec<String> = state
-            .objects
-            .keys()
-            .filter(|relative| !local.contains_key(*relative))
-            .cloned()
-            .collect();
+        let removed: Vec<String> = match mode {
+            PushMode::Full => state
+                .objects
+                .keys()
+                .filter(|relative| !local.contains_key(*relative))
+                .cloned()
+                .collect(),
+            PushMode::Additions => Vec::new(),
+        };
         counts.unchanged = (local.len() - changed.len()) as u64;
         // A directory about to change loses its completion record first.
         let touched_dirs: std::collections::BTreeSet<&str> = changed
@@ -230,7 +249,9 @@ impl RunMirror {
             .objects
             .keys()
             .filter(|relative| {
-                is_stage_record(relative) && touched_dirs.contains(stage_dir_of(relative))
+                mode == PushMode::Full
+                    && is_stage_record(relative)
+                    && touched_dirs.contains(stage_dir_of(relative))
             })
             .cloned()
             .collect();
@@ -252,6 +273,11 @@ impl RunMirror {
             let url = self.url.join(relative);
             let uploaded = if is_stage_record(relative) {
                 match put_file_if_absent(&path, &url) {
+                    // Tasks of one step seal the stages before it alike (a seal writes the
+                    // same bytes whoever does it): the first one's record stands.
+                    Err(StorageError::AlreadyExists { .. }) if mode == PushMode::Additions => {
+                        continue;
+                    }
                     Err(StorageError::AlreadyExists { url }) => {
                         return Err(StorageError::Request {
                             url,
