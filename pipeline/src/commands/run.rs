@@ -79,6 +79,8 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
     }
     // A run in a bucket runs in a local working copy, pulled first and pushed after every
     // stage (see `storage::run_mirror`), under the bucket's lease (`storage::run_lease`).
+    // What people are told the run is: its URL for a run in a bucket.
+    let shown_run = job.run_dir.display().to_string();
     let (mirror, _lease) = match job.remote_run() {
         None => (None, None),
         Some(url) => {
@@ -153,9 +155,8 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
         event = "run_finished",
         label = "run",
         ok = result.is_ok(),
-        run_dir = %job.run_dir.display(),
-        "{}",
-        job.run_dir.display()
+        run_dir = %shown_run,
+        "{shown_run}"
     );
     // The report is derived from the run directory, also of a failed run (it shows the
     // failure): failing to write it loses nothing. Of a cluster run, the seal writes it.
