@@ -43,7 +43,10 @@ pub fn run(args: PublishArgs) -> Result<()> {
             args.dest
         ),
     };
-    let (run, _mirror) = crate::storage::run_mirror::open_run(&args.run)?;
+    let (run, _mirror) = crate::storage::run_mirror::open_run(
+        &args.run,
+        crate::storage::run_mirror::PullScope::Shards,
+    )?;
     let dir = if run.join(MANIFEST_FILE).is_file() {
         run.clone()
     } else {

@@ -58,7 +58,10 @@ pub fn run(args: QueryArgs) -> Result<()> {
     if args.format == OutputFormat::Parquet && args.output.is_none() {
         bail!("--format parquet writes a file: name it with -o FILE");
     }
-    let (run, _mirror) = crate::storage::run_mirror::open_run(&args.run)?;
+    let (run, _mirror) = crate::storage::run_mirror::open_run(
+        &args.run,
+        crate::storage::run_mirror::PullScope::AllButShardData,
+    )?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .context("cannot start the query runtime")?;

@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::report::{COMPARE_MARKDOWN, REPORT_HTML, collect, compare_markdown, write_reports};
 use crate::run::atomic::write_atomic;
-use crate::storage::run_mirror::open_run;
+use crate::storage::run_mirror::{PullScope, open_run};
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -20,7 +20,7 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: ReportArgs) -> Result<()> {
-    let (run, mirror) = open_run(&args.run)?;
+    let (run, mirror) = open_run(&args.run, PullScope::AllButShardData)?;
     // Writing into a run in a bucket takes its lease, as a run does.
     let _lease = mirror
         .as_ref()
@@ -29,7 +29,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
     let a = write_reports(&run)?;
     eprintln!("{:>10}  {}", "report", args.run.join(REPORT_HTML).display());
     if let Some(other) = &args.compare {
-        let (other_dir, _) = open_run(other)?;
+        let (other_dir, _) = open_run(other, PullScope::AllButShardData)?;
         let b = collect(&other_dir)
             .with_context(|| format!("cannot read the run in {}", other.display()))?;
         let markdown = compare_markdown(

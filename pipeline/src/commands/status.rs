@@ -19,7 +19,10 @@ pub struct StatusArgs {
 }
 
 pub fn run(args: StatusArgs) -> Result<()> {
-    let (run, _mirror) = crate::storage::run_mirror::open_run(&args.run)?;
+    let (run, _mirror) = crate::storage::run_mirror::open_run(
+        &args.run,
+        crate::storage::run_mirror::PullScope::AllButShardData,
+    )?;
     let report = run_status(&run, queued_jobs)?;
     let text = if args.json {
         format!("{}\n", serde_json::to_string_pretty(&report)?)

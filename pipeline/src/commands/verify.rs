@@ -23,7 +23,10 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: VerifyArgs) -> Result<()> {
-    let (run, _mirror) = crate::storage::run_mirror::open_run(&args.run)?;
+    let (run, _mirror) = crate::storage::run_mirror::open_run(
+        &args.run,
+        crate::storage::run_mirror::PullScope::Shards,
+    )?;
     let dir = if run.join(MANIFEST_FILE).is_file() {
         run.clone()
     } else {

@@ -64,6 +64,32 @@ pub struct SyncCounts {
     pub bytes: u64,
     pub removed: u64,
     pub unchanged: u64,
+    /// Objects the bucket holds under the run (a pull's listing).
+    pub listed: u64,
+}
+
+/// What of a run a command reads, and so pulls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullScope {
+    /// Everything: a run resumes from it.
+    Everything,
+    /// The shard directory: `curate verify`, `curate publish`.
+    Shards,
+    /// All but the shards' token data (parts, records, the manifest): `report`, `query`,
+    /// `status` (a partition marker counts only with its outputs in place).
+    AllButShardData,
+}
+
+impl PullScope {
+    fn wants(self, relative: &str) -> bool {
+        let shard_data = relative.starts_with("shards/")
+            && (relative.ends_with(".arrow") || relative.starts_with("shards/megatron/"));
+        match self {
+            PullScope::Everything => true,
+            PullScope::Shards => relative.starts_with("shards/"),
+            PullScope::AllButShardData => !shard_data,
+        }
+    }
 }
 
 /// What a push may do.
@@ -139,6 +165,11 @@ impl RunMirror {
 
     /// Brings the working copy up to what the bucket holds.
     pub fn pull(&self) -> Result<SyncCounts, StorageError> {
+        self.pull_scope(PullScope::Everything)
+    }
+
+    /// Brings the part of the working copy a command reads up to what the bucket holds.
+    pub fn pull_scope(&self, scope: PullScope) -> Result<SyncCounts, StorageError> {
         std::fs::create_dir_all(&self.local).map_err(local_error(&self.local))?;
         let mut state = self.load_state();
         let mut counts = SyncCounts::default();
@@ -147,6 +178,7 @@ impl RunMirror {
             .filter_map(|info| Some((info.url.relative_to(&self.url)?, info)))
             .filter(|(relative, _)| !is_local_only(relative))
             .collect();
+        counts.listed = remote.len() as u64;
         let remote_names: std::collections::BTreeSet<&str> = remote
             .iter()
             .map(|(relative, _)| relative.as_str())
@@ -171,6 +203,9 @@ impl RunMirror {
         let mut ordered: Vec<&(String, ObjectInfo)> = remote.iter().collect();
         ordered.sort_by_key(|(relative, _)| (record_rank(relative), relative.clone()));
         for (relative, info) in ordered {
+            if !scope.wants(relative) {
+                continue;
+            }
             let path = self.local.join(relative);
             let current = state.objects.get(relative);
             let up_to_date = current.is_some_and(|synced| {
@@ -317,18 +352,21 @@ impl RunMirror {
 }
 
 /// A run named on the command line: a local directory as it is, or a run in a bucket
-/// pulled into its working copy first (`curate verify`, `report`, `query`, `status`).
+/// pulled into its working copy first (the part `scope` names) (`curate verify`, `report`, `query`, `status`).
 /// Returns the local directory, and the mirror when there is one (to push back what the
 /// command wrote).
-pub fn open_run(run: &Path) -> Result<(PathBuf, Option<RunMirror>), StorageError> {
+pub fn open_run(
+    run: &Path,
+    scope: PullScope,
+) -> Result<(PathBuf, Option<RunMirror>), StorageError> {
     let text = run.to_string_lossy();
     let Some(url) = ObjectUrl::parse(&text) else {
         return Ok((PathBuf::from(super::local_path_of(&text)), None));
     };
     let url = url?;
     let mirror = RunMirror::new(url.clone(), working_copy(&url, None));
-    let counts = mirror.pull()?;
-    if counts.transferred + counts.unchanged == 0 {
+    let counts = mirror.pull_scope(scope)?;
+    if counts.listed == 0 {
         return Err(StorageError::NoMatch {
             url: url.to_string(),
             pattern: format!("{url}/*"),
@@ -434,6 +472,12 @@ mod tests {
                 "run.json"
             ]
         );
+        assert!(PullScope::Shards.wants("shards/data-00000-of-00001.arrow"));
+        assert!(!PullScope::Shards.wants("04-count/part-00000.parquet"));
+        assert!(!PullScope::AllButShardData.wants("shards/data-00000-of-00001.arrow"));
+        assert!(!PullScope::AllButShardData.wants("shards/megatron/data.bin"));
+        assert!(PullScope::AllButShardData.wants("shards/manifest.json"));
+        assert!(PullScope::AllButShardData.wants("04-count/part-00000.parquet"));
         assert!(is_local_only(".lock"));
         assert!(is_local_only("01-ingest/part-00000.parquet.123-4.tmp"));
         assert!(!is_local_only("01-ingest/part-00000.parquet"));
