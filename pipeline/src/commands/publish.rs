@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::commands::verify::verify;
+use crate::commands::verify::{CheckedShards, check_shards};
 use crate::run::fingerprint::file_digest;
 use crate::stages::shard::manifest::{MANIFEST_FILE, Manifest};
 use crate::storage::{ObjectReader, ObjectUrl, StorageError, delete_object, head, put_file};
@@ -43,17 +43,11 @@ pub fn run(args: PublishArgs) -> Result<()> {
             args.dest
         ),
     };
-    let (run, _mirror) = crate::storage::run_mirror::open_run(
-        &args.run,
-        crate::storage::run_mirror::PullScope::Shards,
-    )?;
-    let dir = if run.join(MANIFEST_FILE).is_file() {
-        run.clone()
-    } else {
-        run.join("shards")
-    };
-    let manifest = Manifest::read(&dir)?;
-    let problems = verify(&dir, &manifest);
+    let CheckedShards {
+        dir,
+        manifest,
+        problems,
+    } = check_shards(&args.run)?;
     if !problems.is_empty() {
         for problem in &problems {
             eprintln!("error: {problem}");

@@ -22,18 +22,39 @@ pub struct VerifyArgs {
     pub run: PathBuf,
 }
 
-pub fn run(args: VerifyArgs) -> Result<()> {
-    let (run, _mirror) = crate::storage::run_mirror::open_run(
-        &args.run,
-        crate::storage::run_mirror::PullScope::Shards,
-    )?;
+/// A run's shards as `verify` found them.
+pub struct CheckedShards {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    /// Every way the shards differ from the manifest; empty when they match.
+    pub problems: Vec<String>,
+}
+
+/// Reads and checks the shards of a run named on the command line: a run directory, its
+/// `shards` directory, or a run in a bucket (whose shards are pulled first).
+pub fn check_shards(run: &Path) -> Result<CheckedShards> {
+    let (run, _mirror) =
+        crate::storage::run_mirror::open_run(run, crate::storage::run_mirror::PullScope::Shards)?;
     let dir = if run.join(MANIFEST_FILE).is_file() {
-        run.clone()
+        run
     } else {
         run.join("shards")
     };
     let manifest = Manifest::read(&dir)?;
     let problems = verify(&dir, &manifest);
+    Ok(CheckedShards {
+        dir,
+        manifest,
+        problems,
+    })
+}
+
+pub fn run(args: VerifyArgs) -> Result<()> {
+    let CheckedShards {
+        dir,
+        manifest,
+        problems,
+    } = check_shards(&args.run)?;
     if problems.is_empty() {
         println!(
             "{}: {} shards, {} sequences of {} tokens, {} tokens: all checksums, counts and ids \
