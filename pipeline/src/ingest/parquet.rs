@@ -66,11 +66,8 @@ fn open_random_access(path: &Path) -> std::io::Result<File> {
         .open(&local)?;
     // Unlinked at once: the open file is all there is, and nothing is left after a crash.
     std::fs::remove_file(&local)?;
-    let info = crate::storage::describe(&url)
-        .map_err(|error| std::io::Error::new(std::io::ErrorKind::NotFound, error.to_string()))?;
-    crate::storage::download_to_file(&info, &mut file).map_err(|error| {
-        std::io::Error::new(std::io::ErrorKind::ConnectionAborted, error.to_string())
-    })?;
+    let info = crate::storage::describe(&url)?;
+    crate::storage::download_to_file(&info, &mut file)?;
     Ok(file)
 }
 

@@ -53,9 +53,7 @@ impl InputFile {
     /// ETag (from the listing), the ETag kept with the URL.
     pub fn describe(path: &Path) -> std::io::Result<InputFile> {
         if let Some(url) = crate::storage::ObjectUrl::from_path(path) {
-            let info = crate::storage::describe(&url).map_err(|error| {
-                std::io::Error::new(std::io::ErrorKind::NotFound, error.to_string())
-            })?;
+            let info = crate::storage::describe(&url)?;
             return Ok(InputFile {
                 path: match &info.etag {
                     Some(etag) => format!("{url} etag {etag}"),

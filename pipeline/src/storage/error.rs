@@ -54,6 +54,25 @@ impl StorageError {
         }
     }
 
+    /// What went wrong, without the URL: for messages that name it already, and for the
+    /// `io::Error`s readers see (whose callers report them with the file's name).
+    pub fn reason(&self) -> String {
+        let text = self.to_string();
+        let url = match self {
+            StorageError::Configure { url, .. }
+            | StorageError::NotFound { url }
+            | StorageError::Changed { url, .. }
+            | StorageError::AlreadyExists { url }
+            | StorageError::NoMatch { url, .. }
+            | StorageError::Request { url, .. } => url,
+            StorageError::BadUrl { .. } | StorageError::Local { .. } => return text,
+        };
+        match text.strip_prefix(&format!("{url}: ")) {
+            Some(reason) => reason.to_owned(),
+            None => text,
+        }
+    }
+
     /// Whether retrying the same request could succeed (a transport error, not a missing
     /// or changed object).
     pub fn is_transient(&self) -> bool {
@@ -94,4 +113,16 @@ fn flatten(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Readers see a missing object as `NotFound` and every other failure of the store as
+/// `ConnectionAborted`: an I/O error of the stream, never damage of the data.
+impl From<StorageError> for std::io::Error {
+    fn from(error: StorageError) -> std::io::Error {
+        let kind = match error {
+            StorageError::NotFound { .. } => std::io::ErrorKind::NotFound,
+            _ => std::io::ErrorKind::ConnectionAborted,
+        };
+        std::io::Error::new(kind, error.reason())
+    }
 }

@@ -139,17 +139,13 @@ impl Read for ObjectReader {
             match self.next_chunk() {
                 Ok(chunk) => self.current = chunk,
                 Err(error) => {
-                    let kind = match error {
-                        StorageError::NotFound { .. } => io::ErrorKind::NotFound,
-                        _ => io::ErrorKind::ConnectionAborted,
-                    };
-                    let message = error.to_string();
+                    let reason = error.reason();
                     failures()
                         .lock()
                         .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .insert(self.object.info.url.to_string(), message.clone());
-                    self.failure = Some(message.clone());
-                    return Err(io::Error::new(kind, message));
+                        .insert(self.object.info.url.to_string(), reason.clone());
+                    self.failure = Some(reason);
+                    return Err(error.into());
                 }
             }
         }
@@ -205,17 +201,9 @@ async fn fetch(object: Arc<Object>, range: Range<u64>) -> Result<Bytes, StorageE
 /// Opens an input for reading: a local file, or an object streamed from its store.
 pub fn open_object(path: &std::path::Path) -> io::Result<Box<dyn Read + Send>> {
     match ObjectUrl::from_path(path) {
-        Some(url) => Ok(Box::new(ObjectReader::open(&url).map_err(to_io)?)),
+        Some(url) => Ok(Box::new(ObjectReader::open(&url)?)),
         None => Ok(Box::new(std::fs::File::open(path)?)),
     }
-}
-
-fn to_io(error: StorageError) -> io::Error {
-    let kind = match error {
-        StorageError::NotFound { .. } => io::ErrorKind::NotFound,
-        _ => io::ErrorKind::ConnectionAborted,
-    };
-    io::Error::new(kind, error.to_string())
 }
 
 /// Copies an object into `file` (for formats that need random access, such as Parquet,
@@ -224,13 +212,10 @@ pub fn download_to_file(info: &ObjectInfo, file: &mut std::fs::File) -> Result<u
     let url = &info.url;
     let mut reader = ObjectReader::from_info(info.clone())?;
     io::copy(&mut reader, file).map_err(|error| match reader.failure.take() {
-        Some(message) => {
-            let prefix = format!("{url}: ");
-            StorageError::Request {
-                url: url.to_string(),
-                detail: message.strip_prefix(&prefix).unwrap_or(&message).to_owned(),
-            }
-        }
+        Some(reason) => StorageError::Request {
+            url: url.to_string(),
+            detail: reason,
+        },
         None => StorageError::Local {
             path: format!("a local copy of {url}"),
             source: error,

@@ -94,7 +94,7 @@ pub fn ingest_partition(
         counts.files += 1;
         counts.input_bytes += crate::storage::input_size(file).unwrap_or(0);
         let remote = crate::storage::ObjectUrl::from_path(file).map(|url| url.to_string());
-        let storage_failure = |remote: &Option<String>| {
+        let storage_failure = || {
             let url = remote.as_ref()?;
             let detail = crate::storage::take_read_failure(url)?;
             Some(PartitionError::Storage {
@@ -153,7 +153,7 @@ pub fn ingest_partition(
                     counts.skip(skipped.reason.as_str());
                     // A stream cut off by the store surfaces as damage in the reader.
                     if skipped.reason.is_damage()
-                        && let Some(error) = storage_failure(&remote)
+                        && let Some(error) = storage_failure()
                     {
                         return Err(error);
                     }
@@ -171,7 +171,7 @@ pub fn ingest_partition(
                 }
             }
         }
-        if let Some(error) = storage_failure(&remote) {
+        if let Some(error) = storage_failure() {
             return Err(error);
         }
         warnings.report_suppressed(file);
