@@ -2,9 +2,8 @@
 //! `bench/object_store.sh`: `put LOCAL URL` uploads (multipart above 16 MiB), `get URL`
 //! streams the object through the range reader and prints its size and xxh3.
 
-use std::io::Read;
-
 use anyhow::{Context, Result, bail};
+use curate::run::fingerprint::stream_digest;
 use curate::storage::{ObjectReader, ObjectUrl, put_file};
 
 fn url(text: &str) -> Result<ObjectUrl> {
@@ -28,18 +27,8 @@ fn main() -> Result<()> {
         }
         ["get", source] => {
             let mut reader = ObjectReader::open_fresh(&url(source)?)?;
-            let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-            let mut buffer = vec![0u8; 1 << 20];
-            let mut bytes = 0u64;
-            loop {
-                let n = reader.read(&mut buffer).context("read")?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buffer[..n]);
-                bytes += n as u64;
-            }
-            println!("{bytes} bytes, xxh3 {:016x}", hasher.digest());
+            let (bytes, digest) = stream_digest(&mut reader).context("read")?;
+            println!("{bytes} bytes, xxh3 {digest}");
         }
         _ => bail!("usage: object_io put LOCAL URL | object_io get URL"),
     }

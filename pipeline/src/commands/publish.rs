@@ -8,14 +8,13 @@
 //! publish resumes; a manifest already there that differs is removed first, so readers
 //! never see a new manifest before all of its shards.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use crate::commands::verify::{CheckedShards, check_shards};
-use crate::run::fingerprint::file_digest;
+use crate::run::fingerprint::{file_digest, stream_digest};
 use crate::stages::shard::manifest::{MANIFEST_FILE, Manifest};
 use crate::storage::{ObjectReader, ObjectUrl, StorageError, delete_object, head, put_file};
 
@@ -153,16 +152,7 @@ fn digest(path: &Path) -> Result<Published> {
 /// xxh3-64 of an object, streamed back from the store.
 fn remote_digest(url: &ObjectUrl) -> Result<String> {
     let mut reader = ObjectReader::open_fresh(url)?;
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = reader
-            .read(&mut buffer)
-            .with_context(|| format!("cannot read back {url}"))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(format!("{:016x}", hasher.digest()))
+    let (_, digest) =
+        stream_digest(&mut reader).with_context(|| format!("cannot read back {url}"))?;
+    Ok(digest)
 }

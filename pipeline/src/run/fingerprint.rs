@@ -17,13 +17,17 @@ pub fn hex_digest(bytes: &[u8]) -> String {
 
 /// Size and xxh3-64 (16 hex digits) of a file, read in blocks.
 pub fn file_digest(path: &Path) -> std::io::Result<(u64, String)> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    stream_digest(&mut std::fs::File::open(path)?)
+}
+
+/// Size and xxh3-64 (16 hex digits) of everything a reader gives (an object read back
+/// from its store, a file).
+pub fn stream_digest(reader: &mut impl std::io::Read) -> std::io::Result<(u64, String)> {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     let mut buffer = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     loop {
-        let n = file.read(&mut buffer)?;
+        let n = reader.read(&mut buffer)?;
         if n == 0 {
             break;
         }
