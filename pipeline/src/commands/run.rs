@@ -84,9 +84,6 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
     let (mirror, _lease) = match job.remote_run() {
         None => (None, None),
         Some(url) => {
-            // A missing bucket or a refused credential is named by this listing, before the
-            // lease's write (some servers create a bucket on the first write).
-            crate::storage::list_prefix(&url)?;
             // The whole job has one writer and holds the lease; the tasks of a cluster
             // step write side by side, each in a working copy of its own.
             let (lease, local, mode) = match task {

@@ -41,6 +41,10 @@ impl RunLease {
             pid: std::process::id(),
             since: crate::timestamp::now(),
         };
+        // A missing bucket or a refused credential is named by a read first: some servers
+        // create a missing bucket on the first write. Listing below the lease's own name
+        // costs one request whatever the size of the run.
+        super::list::list_prefix(&url)?;
         let body = serde_json::to_vec_pretty(&me).unwrap_or_default();
         for _ in 0..2 {
             match put_bytes_if_absent(&url, body.clone()) {
