@@ -75,27 +75,30 @@ our_pids() {
   return 0
 }
 
+# signal_and_wait SIGNAL TRIES PID...: signals each pid's process group (weed leads its
+# own), then waits up to TRIES quarter seconds until none of our processes is left.
+signal_and_wait() {
+  local signal=$1 tries=$2 pid
+  shift 2
+  for pid in "$@"; do
+    kill "-$signal" -- "-$pid" 2>/dev/null || kill "-$signal" "$pid" 2>/dev/null || true
+  done
+  for _ in $(seq 1 "$tries"); do
+    [ -z "$(our_pids)" ] && break
+    sleep 0.25
+  done
+}
+
 # Kills the server and everything it started; its data, ports and env file stay.
 kill_server() {
   local pids pid port
   pids="$(our_pids | sort -u)"
   if [ -n "$pids" ]; then
-    # weed was started as the leader of its own process group: signal the whole group.
-    for pid in $pids; do
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    done
-    # mini shuts its components down one by one: about 4 s.
-    for _ in $(seq 1 60); do
-      [ -z "$(our_pids)" ] && break
-      sleep 0.25
-    done
-    for pid in $(our_pids | sort -u); do
-      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    done
-    for _ in $(seq 1 20); do
-      [ -z "$(our_pids)" ] && break
-      sleep 0.25
-    done
+    # mini shuts its components down one by one: about 4 s. Then anything left is killed.
+    # shellcheck disable=SC2086
+    signal_and_wait TERM 60 $pids
+    # shellcheck disable=SC2046
+    signal_and_wait KILL 20 $(our_pids | sort -u)
     if [ -n "$(our_pids)" ]; then
       echo "error: weed processes still running: $(our_pids | tr '\n' ' ')" >&2
       exit 1
