@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use tracing::{info, info_span, warn};
 
 use crate::cluster::task::{StepTask, injected_fault};
-use crate::cluster::{Step, StepKind, stage_is_map};
+use crate::cluster::{Step, StepKind, stage_ends_in_map};
 use crate::heartbeat::Heartbeat;
 use crate::job::ResolvedJob;
 use crate::logging::CONSOLE;
@@ -171,7 +171,7 @@ fn stage_role(stage: Stage, task: Option<StepTask>) -> StageRole {
     let Some(task) = task else {
         return StageRole::Run(Execution::Whole);
     };
-    let earlier = if stage_is_map(stage) {
+    let earlier = if stage_ends_in_map(stage) {
         StageRole::Run(Execution::Seal)
     } else {
         StageRole::RequireComplete
@@ -242,6 +242,7 @@ fn run_stages(
             show_progress: options.show_progress,
             execution,
             scratch: options.scratch.as_deref(),
+            step: options.task.map(|task| task.step),
         };
         let name = stage.name();
         let stage_dir = context.stage_dir(name);

@@ -8,7 +8,7 @@ use crate::support::{corpora, curate, run_err, run_job, run_ok, write_job};
 
 /// A job over real corpora with 15 partitions: Common Crawl WARC/ARC samples and web JSONL
 /// through the FineWeb chain, four Reuters files through the curated chain, MinHash dedup,
-/// the GPT-NeoX tokenizer, a 50/50 mix and packed shards.
+/// C4's first-copy line dedup, the GPT-NeoX tokenizer, a 50/50 mix and packed shards.
 pub fn corpora_job(dir: &Path) -> PathBuf {
     let corpora = corpora();
     let c = corpora.display();
@@ -53,6 +53,9 @@ preset = "curated"
 scope = "global"
 
 [dedup.minhash]
+
+[dedup.lines]
+mode = "keep_first"
 
 [tokenizer]
 path = "{c}/reference_tokenizers/gpt-neo-test-tokenizer.json.gz"
@@ -197,7 +200,7 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
     for rank in 0..2 {
         step_ok(&job, &out, "filter", rank, 2);
     }
-    // Dedup's pass 1 over 3 ranks, then its decisions and writing on rank 0.
+    // Dedup's pass 1 over 3 ranks, its decisions on rank 0, its writing over 4 ranks.
     for rank in 0..3 {
         step_ok(&job, &out, "dedup-sign", rank, 3);
     }
@@ -223,14 +226,46 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
             && log.contains("pass 1 read from the dedup-sign step: 15 partitions"),
         "{log}"
     );
+    // The decisions go to one file per partition; the signatures have served.
+    let decided = out.join("webfin/03-dedup/_decisions");
+    assert!(decided.join("decisions.json").is_file());
+    assert_eq!(
+        std::fs::read_dir(&decided)
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".dec"))
+            .count(),
+        15
+    );
+    assert!(
+        !signed.exists(),
+        "the signatures go once the decisions are made"
+    );
+    // A step after dedup before its parts are written names what is missing.
+    let error = String::from_utf8_lossy(&step(&job, &out, "tokenizer", 0, 1).stderr).into_owned();
+    assert!(
+        error.contains("stage dedup is not complete: 15 of its 15 partitions"),
+        "{error}"
+    );
+    // dedup-write over 4 ranks, one of them twice: the second run has nothing to do.
+    for rank in [0, 1, 2, 3, 2] {
+        step_ok(&job, &out, "dedup-write", rank, 4);
+    }
     step_ok(&job, &out, "tokenizer", 0, 1);
-    assert!(!signed.exists(), "the signatures go once dedup is complete");
     for rank in 0..5 {
         step_ok(&job, &out, "count", rank, 5);
     }
     for name in ["mix", "shard", "seal"] {
         step_ok(&job, &out, name, 0, 1);
     }
+    assert!(
+        !decided.exists(),
+        "the decisions go with the run's final seal"
+    );
     assert_same_outputs(&single.join("webfin"), &out.join("webfin"));
     let status = run_ok(&["status", out.join("webfin").to_str().unwrap()]);
     let status = String::from_utf8_lossy(&status.stdout);
@@ -238,7 +273,7 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
         status.contains("next: nothing: the run is complete"),
         "{status}"
     );
-    assert_eq!(status.matches(" complete").count(), 8 + 1, "{status}");
+    assert_eq!(status.matches(" complete").count(), 9 + 1, "{status}");
     run_ok(&["verify", out.join("webfin").to_str().unwrap()]);
 }
 

@@ -235,6 +235,26 @@ impl LineDeduper {
         LineDeduper { config, lines }
     }
 
+    /// The lines held with their keeping document, sorted by line hash: the same list
+    /// whatever the hash table's order, so it can be written to a file byte for byte.
+    pub fn sorted_lines(&self) -> Vec<(u64, u32)> {
+        let mut lines: Vec<(u64, u32)> = self.lines.iter().map(|(&k, &d)| (k, d)).collect();
+        lines.sort_unstable();
+        lines
+    }
+
+    /// A deduper from the lines [`LineDeduper::sorted_lines`] listed (read back from a
+    /// file, on another machine).
+    pub fn from_lines(
+        config: LineDedupConfig,
+        lines: impl IntoIterator<Item = (u64, u32)>,
+    ) -> Self {
+        LineDeduper {
+            config,
+            lines: lines.into_iter().collect(),
+        }
+    }
+
     /// Lines held: in `Frequent` mode, lines that will be removed everywhere; in
     /// `KeepFirst` mode, lines shared by more than one document.
     pub fn frequent_lines(&self) -> usize {

@@ -1,14 +1,14 @@
 //! Running one job as many processes: steps, ranks, the plan, and the Slurm launcher.
 //!
 //! The rank contract is scheduler-agnostic: `curate run JOB --step STEP --rank I
-//! --world-size N` runs task `I` of `N` of one step. A map step (ingest, filter, count)
-//! runs the partitions `p % N == I`, each finished partition leaving a completion marker
-//! (`dedup-sign`, dedup's pass 1, is one); a reduce step (dedup's decisions and writing,
-//! tokenizer, mix, shard) runs whole on rank 0, the other ranks exit
-//! at once; the `seal` step builds the records of what is left and the report. Every step
-//! first seals the map stages before it from their markers, so a missing partition is an
-//! error that names it, never a silent gap. Partitions come from the inputs, not from `N`:
-//! the output is the same bytes whatever the number of tasks.
+//! --world-size N` runs task `I` of `N` of one step. A map step (ingest, filter, dedup's
+//! signing and writing, count) runs the partitions `p % N == I`, each finished partition
+//! leaving a completion marker; a reduce step (dedup's decisions, tokenizer, mix, shard)
+//! runs whole on rank 0, the other ranks exit at once; the `seal` step builds the records
+//! of what is left and the report. Every step first seals the stages before it that end
+//! in a map step, from their markers, so a missing partition is an error that names it,
+//! never a silent gap. Partitions come from the inputs, not from `N`: the output is the
+//! same bytes whatever the number of tasks.
 
 pub mod plan;
 pub mod slurm;
@@ -29,9 +29,14 @@ pub enum Step {
     /// ingested, one task and one trip through the scheduler instead of two.
     IngestFilter,
     /// Dedup's pass 1 (exact and MinHash signatures) split over ranks; the `dedup` step
-    /// then decides and writes on rank 0 from the signatures.
+    /// then decides on rank 0 from the signatures.
     DedupSign,
+    /// Dedup's global step: every document's decision, written per partition for
+    /// `dedup-write`.
     Dedup,
+    /// Dedup's pass 2 split over ranks: each partition's kept and removed documents,
+    /// written from its decisions.
+    DedupWrite,
     Tokenizer,
     Count,
     Mix,
@@ -56,7 +61,7 @@ impl Step {
             Step::Ingest => Some(Stage::Ingest),
             // The stage whose output (and markers) the step leaves.
             Step::Filter | Step::IngestFilter => Some(Stage::Filter),
-            Step::DedupSign | Step::Dedup => Some(Stage::Dedup),
+            Step::DedupSign | Step::Dedup | Step::DedupWrite => Some(Stage::Dedup),
             Step::Tokenizer => Some(Stage::Tokenizer),
             Step::Count => Some(Stage::Count),
             Step::Mix => Some(Stage::Mix),
@@ -89,6 +94,7 @@ impl Step {
         match self {
             Step::IngestFilter => "ingest-filter",
             Step::DedupSign => "dedup-sign",
+            Step::DedupWrite => "dedup-write",
             Step::Seal => "seal",
             _ => self.stage().map_or("seal", Stage::name),
         }
@@ -96,7 +102,7 @@ impl Step {
 
     pub fn kind(self) -> StepKind {
         match self {
-            Step::DedupSign | Step::IngestFilter => StepKind::Map,
+            Step::DedupSign | Step::DedupWrite | Step::IngestFilter => StepKind::Map,
             _ => match self.stage() {
                 Some(stage) if stage_is_map(stage) => StepKind::Map,
                 _ => StepKind::Reduce,
@@ -105,7 +111,7 @@ impl Step {
     }
 
     /// The steps a job runs, in order: its enabled stages (ingest and filter fused, dedup
-    /// as its map part then its reduce part), then the seal.
+    /// as signing, deciding and writing), then the seal.
     pub fn all_for(job: &ResolvedJob) -> Vec<Step> {
         let filtered = Stage::Filter.is_enabled(job);
         Stage::ALL
@@ -114,7 +120,7 @@ impl Step {
             .flat_map(|stage| match stage {
                 Stage::Ingest if filtered => vec![Step::IngestFilter],
                 Stage::Filter => vec![],
-                Stage::Dedup => vec![Step::DedupSign, Step::Dedup],
+                Stage::Dedup => vec![Step::DedupSign, Step::Dedup, Step::DedupWrite],
                 other => vec![Step::of(other)],
             })
             .chain([Step::Seal])
@@ -123,8 +129,14 @@ impl Step {
 }
 
 /// The stages whose partitions are independent (one input part, one output part): split
-/// over ranks. Dedup decides over every document at once, the tokenizer and the mix are
-/// global, and the shard stage shuffles across everything: they run whole.
+/// over ranks. The tokenizer and the mix are global, and the shard stage shuffles across
+/// everything: they run whole.
 pub fn stage_is_map(stage: Stage) -> bool {
     matches!(stage, Stage::Ingest | Stage::Filter | Stage::Count)
+}
+
+/// The stages whose last step is a map step, so the steps after them seal them from their
+/// markers: the map stages, and dedup (its parts are written by `dedup-write`).
+pub fn stage_ends_in_map(stage: Stage) -> bool {
+    stage_is_map(stage) || stage == Stage::Dedup
 }

@@ -16,12 +16,11 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::plan::{RunPlan, plan_run};
-use super::status::{RunStatusReport, run_status, step_markers_dir};
+use super::status::{RunStatusReport, run_status, step_done, step_markers_dir};
 use super::{Step, StepKind};
 use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
 use crate::run::marker::marked_partitions;
-use crate::run::stage_record::is_complete;
 
 /// The directory of the scripts, logs and launch records inside the run directory.
 pub const SLURM_DIR: &str = "slurm";
@@ -218,16 +217,15 @@ fn ranks_to_submit(
     tasks: usize,
     submitting: &mut bool,
 ) -> Vec<usize> {
-    let complete = match step.stage() {
-        Some(stage) => is_complete(&job.run_dir.join(stage.dir_name())),
-        None => false,
-    };
+    let complete = step_done(&job.run_dir, step, plan.partitions);
     if complete && !*submitting {
         return Vec::new();
     }
     *submitting = true;
     match step.kind() {
         StepKind::Reduce => vec![0],
+        // Everything it leaves is there (for `dedup-sign`, perhaps as the decisions).
+        StepKind::Map if complete => Vec::new(),
         StepKind::Map => {
             let marked = marked_partitions(&step_markers_dir(&job.run_dir, step));
             let mut ranks: Vec<usize> = (0..plan.partitions)

@@ -12,6 +12,7 @@ use super::{Step, StepKind};
 use crate::run::marker::PartitionMarker;
 use crate::run::run_record::{RUN_RECORD_FILE, RunRecord, RunStatus};
 use crate::run::stage_record::{is_complete, partition_key};
+use crate::stages::dedup::decision_step::DecisionsRecord;
 
 /// The state of one step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,17 +77,12 @@ pub fn run_status(
             slurm_active,
         };
         match step.stage() {
-            Some(stage) => {
-                let dir = run_dir.join(stage.dir_name());
-                status.complete = is_complete(&dir);
+            Some(_) => {
+                status.complete = step_done(run_dir, step, plan.partitions);
                 if step.kind() == StepKind::Map {
                     status.partitions_total = plan.partitions;
                     let markers = step_markers_dir(run_dir, step);
                     let usable = usable_markers(&markers, plan.partitions);
-                    // dedup-sign is done when every partition is signed.
-                    if step == Step::DedupSign && usable.iter().all(|ok| *ok) {
-                        status.complete = true;
-                    }
                     status.partitions_done = usable.iter().filter(|ok| **ok).count();
                     if !status.complete {
                         status.missing = usable
@@ -119,6 +115,29 @@ pub fn run_status(
         tasks: launch.as_ref().map(|l| l.tasks),
         next,
     })
+}
+
+/// Whether a step's work is done, from the run's files alone: its stage is complete; for
+/// `dedup-sign` and `dedup`, the decisions they lead to are in place (the signatures go
+/// once the decisions are made); for `dedup-sign`, every partition is signed.
+pub fn step_done(run_dir: &Path, step: Step, partitions: usize) -> bool {
+    let Some(stage) = step.stage() else {
+        return false;
+    };
+    let dir = run_dir.join(stage.dir_name());
+    if is_complete(&dir) {
+        return true;
+    }
+    match step {
+        Step::DedupSign => {
+            DecisionsRecord::is_in_place(&dir)
+                || usable_markers(&step_markers_dir(run_dir, step), partitions)
+                    .iter()
+                    .all(|ok| *ok)
+        }
+        Step::Dedup => DecisionsRecord::is_in_place(&dir),
+        _ => false,
+    }
 }
 
 fn parse_step(name: &str) -> Result<Step> {

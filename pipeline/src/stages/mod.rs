@@ -108,6 +108,9 @@ pub struct StageContext<'a> {
     /// Where spill files go (node-local disk on a cluster); `None`: inside the stage
     /// directory.
     pub scratch: Option<&'a Path>,
+    /// The cluster step this process is one task of (`None`: `curate run` of the whole
+    /// job). Stages split into several steps (dedup, shard) do the step's part only.
+    pub step: Option<crate::cluster::Step>,
 }
 
 /// How a stage runs in this process.

@@ -12,6 +12,7 @@
 //! on the upstream documents and their order.
 
 pub mod decide;
+pub mod decision_step;
 mod external_sort;
 mod scan;
 pub mod sign_step;
@@ -19,20 +20,25 @@ pub mod signatures;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use self::decide::{DecisionStats, IndexBudget, decide};
+use self::decision_step::{DecisionsRecord, PartitionDecisions};
 use self::scan::{SourceKeys, count_kept_lines, number_parts, read_column, scan_parts};
 use self::signatures::Signer;
-use self::write::{WritePlan, write_part};
-use super::partitioned::{PartitionPlan, PartitionStats, record_fingerprint, run_partitioned};
+use self::write::{PartDecisions, WritePlan, write_part};
+use super::partitioned::{
+    PartitionPlan, PartitionStats, record_fingerprint, run_partitioned, run_rank,
+};
 use super::upstream::Upstream;
 use super::{Execution, StageContext, StageOutcome};
+use crate::cluster::Step;
 use crate::job::{DedupScope, DedupSection, ResolvedJob};
-use crate::progress::human_bytes;
+use crate::progress::{StageProgress, human_bytes};
 use crate::run::fingerprint::fingerprint_config;
 use crate::run::funnel::{FunnelSummary, SourceFunnels};
 use crate::run::stage_record::{FORMAT_VERSION, StageRecord, partition_key};
@@ -94,30 +100,64 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         && let Some(record) = StageRecord::<DedupPartitionStats, DedupSummary>::read(&stage_dir)
         && record.is_complete_for(&plan.config_fingerprint, &plan.input_fingerprint)
     {
+        // The run's final seal: the cluster steps' files have served.
+        if context.step == Some(Step::Seal) {
+            remove_step_files(&stage_dir);
+        }
         return Ok(StageOutcome::UpToDate {
             fingerprint: record_fingerprint(&record),
         });
+    }
+    let fingerprints = (
+        plan.config_fingerprint.clone(),
+        plan.input_fingerprint.clone(),
+    );
+    let fingerprints = (fingerprints.0.as_str(), fingerprints.1.as_str());
+    // What the record will be fingerprinted as once the stage is complete.
+    let planned_fingerprint = fingerprint_config(&(fingerprints.0, fingerprints.1));
+    if context.execution == Execution::Seal {
+        return seal(context, plan);
     }
 
     let started = Instant::now();
     let parts = number_parts(&upstream.parts)?;
     let signer = Signer::new(section)?;
-    let fingerprints = (
-        plan.config_fingerprint.as_str(),
-        plan.input_fingerprint.as_str(),
-    );
-    // On a cluster, the map step `dedup-sign`: this rank's share of pass 1, nothing else.
     if let Execution::Rank { rank, world_size } = context.execution {
-        return sign_step::sign_rank(
-            context,
-            &stage_dir,
-            fingerprints,
-            &parts,
-            &signer,
-            &sources,
-            rank,
-            world_size,
-        );
+        // Every step after the decisions finds them and has nothing to sign.
+        let decided = DecisionsRecord::read_for(&stage_dir, fingerprints);
+        return match (context.step, decided) {
+            // On a cluster, the map step `dedup-write`: this rank's parts, from the decisions.
+            (Some(Step::DedupWrite), decided) => {
+                let decided = decided.with_context(|| {
+                    format!(
+                        "dedup has not decided for this input in {}: run step dedup first                          (`curate run JOB --step dedup`, or `curate launch` again)",
+                        stage_dir.display()
+                    )
+                })?;
+                write_rank(context, plan, &parts, &signer, &decided, (rank, world_size))
+            }
+            (_, Some(_)) => Ok(StageOutcome::UpToDate {
+                fingerprint: planned_fingerprint,
+            }),
+            // The map step `dedup-sign`: this rank's share of pass 1, nothing else.
+            (_, None) => sign_step::sign_rank(
+                context,
+                &stage_dir,
+                fingerprints,
+                &parts,
+                &signer,
+                &sources,
+                rank,
+                world_size,
+            ),
+        };
+    }
+    // On a cluster, the reduce step `dedup` decides and leaves the writing to `dedup-write`.
+    let decides_only = context.step == Some(Step::Dedup);
+    if decides_only && DecisionsRecord::read_for(&stage_dir, fingerprints).is_some() {
+        return Ok(StageOutcome::UpToDate {
+            fingerprint: planned_fingerprint,
+        });
     }
     let budget = IndexBudget {
         dir: context.work_dir("dedup", stage_dir.join(WORK_DIR)),
@@ -159,6 +199,22 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     }
     let keeper_ids = read_column(&parts, &decisions.keepers(), "id")?;
     let index_seconds = started.elapsed().as_secs_f64();
+    if decides_only {
+        let record = decision_step::save(
+            &stage_dir,
+            fingerprints,
+            &parts,
+            &decisions,
+            &keeper_ids,
+            index_seconds,
+        )?;
+        // The decisions supersede the signatures.
+        remove_dir_if_present(&sign_step::signatures_dir(&stage_dir));
+        return Ok(StageOutcome::Ran {
+            fingerprint: planned_fingerprint,
+            summary: decided_line(&record),
+        });
+    }
 
     let write_removed = section.write_removed();
     if write_removed {
@@ -167,8 +223,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     let by_partition: BTreeMap<usize, &scan::PartInput> =
         parts.iter().map(|p| (p.partition, p)).collect();
     let write_plan = WritePlan {
-        decisions: &decisions,
-        keeper_ids: &keeper_ids,
+        line_dedupers: &decisions.line_dedupers,
         row_group_rows: job.ingest.batch_docs,
     };
     let stats = decisions.stats.clone();
@@ -176,26 +231,18 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         context,
         plan,
         |partition, progress| {
-            let started = Instant::now();
             let input = by_partition
                 .get(&partition)
                 .with_context(|| format!("no upstream part for partition {partition}"))?;
-            let part = format!("part-{}.parquet", partition_key(partition));
-            let removed = write_removed.then(|| format!("removed/{part}"));
-            let sources = write_part(
+            let part_decisions = PartDecisions::of(&decisions, input, &keeper_ids)?;
+            write_partition(
                 &write_plan,
+                &part_decisions,
                 input,
-                &stage_dir.join(&part),
-                removed.as_ref().map(|r| stage_dir.join(r)).as_deref(),
+                &stage_dir,
+                write_removed,
                 progress,
             )
-            .with_context(|| format!("dedup of {} failed", input.path.display()))?;
-            Ok(DedupPartitionStats {
-                part,
-                removed,
-                sources,
-                seconds: started.elapsed().as_secs_f64(),
-            })
         },
         |partitions| {
             let funnel = FunnelSummary::from_partitions(partitions.values().map(|p| &p.sources));
@@ -209,16 +256,149 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     Ok(match finished {
         Err(up_to_date) => up_to_date,
         Ok(finished) => {
-            // The map step's records have served: the stage is complete.
-            let signed = sign_step::signatures_dir(&stage_dir);
-            if signed.exists()
-                && let Err(error) = std::fs::remove_dir_all(&signed)
-            {
-                tracing::warn!("cannot remove {}: {error}", signed.display());
-            }
+            // The cluster steps' records (of an earlier attempt) have served.
+            remove_step_files(&stage_dir);
             finished.outcome(summary_line)
         }
     })
+}
+
+/// Pass 2 of one partition: its kept documents to `part-NNNNN.parquet`, its removed ones
+/// to `removed/`.
+fn write_partition(
+    plan: &WritePlan<'_>,
+    decisions: &PartDecisions<'_>,
+    input: &scan::PartInput,
+    stage_dir: &Path,
+    write_removed: bool,
+    progress: &StageProgress,
+) -> Result<DedupPartitionStats> {
+    let started = Instant::now();
+    let part = format!("part-{}.parquet", partition_key(input.partition));
+    let removed = write_removed.then(|| format!("removed/{part}"));
+    let sources = write_part(
+        plan,
+        decisions,
+        input,
+        &stage_dir.join(&part),
+        removed.as_ref().map(|r| stage_dir.join(r)).as_deref(),
+        progress,
+    )
+    .with_context(|| format!("dedup of {} failed", input.path.display()))?;
+    Ok(DedupPartitionStats {
+        part,
+        removed,
+        sources,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// One rank's share of `dedup-write`: its partitions, each from its own decision file.
+fn write_rank(
+    context: &StageContext<'_>,
+    plan: PartitionPlan<'_>,
+    parts: &[scan::PartInput],
+    signer: &Signer,
+    decided: &DecisionsRecord,
+    (rank, world_size): (usize, usize),
+) -> Result<StageOutcome> {
+    let stage_dir = plan.stage_dir;
+    let line_dedupers =
+        decision_step::load_line_dedupers(stage_dir, decided, signer.line_config())?;
+    let write_removed = context.job.dedup.write_removed();
+    if write_removed {
+        std::fs::create_dir_all(stage_dir.join("removed"))?;
+    }
+    let by_partition: BTreeMap<usize, &scan::PartInput> =
+        parts.iter().map(|p| (p.partition, p)).collect();
+    let write_plan = WritePlan {
+        line_dedupers: &line_dedupers,
+        row_group_rows: context.job.ingest.batch_docs,
+    };
+    run_rank(
+        context,
+        plan,
+        |partition, progress| {
+            let input = by_partition
+                .get(&partition)
+                .with_context(|| format!("no upstream part for partition {partition}"))?;
+            let loaded = PartitionDecisions::load(stage_dir, decided, input)?;
+            let part_decisions = PartDecisions {
+                removed: &loaded.removed,
+                groups: &loaded.groups,
+                keeper_ids: &loaded.keeper_ids,
+            };
+            write_partition(
+                &write_plan,
+                &part_decisions,
+                input,
+                stage_dir,
+                write_removed,
+                progress,
+            )
+        },
+        rank,
+        world_size,
+    )
+}
+
+/// Builds `_stage.json` from the `dedup-write` markers, with the counters the decisions
+/// recorded.
+fn seal(context: &StageContext<'_>, plan: PartitionPlan<'_>) -> Result<StageOutcome> {
+    let stage_dir = plan.stage_dir.to_path_buf();
+    let decided = DecisionsRecord::read_for(
+        &stage_dir,
+        (&plan.config_fingerprint, &plan.input_fingerprint),
+    )
+    .with_context(|| {
+        format!(
+            "stage dedup is not complete: it has no decisions for this input in {} (run              step dedup, then dedup-write)",
+            decision_step::decisions_dir(&stage_dir).display()
+        )
+    })?;
+    let finished = run_partitioned(
+        context,
+        plan,
+        |partition, _| -> Result<DedupPartitionStats> {
+            anyhow::bail!("a seal writes no partition ({partition})")
+        },
+        |partitions| DedupSummary {
+            funnel: FunnelSummary::from_partitions(partitions.values().map(|p| &p.sources)),
+            dedup: decided.stats.clone(),
+            index_seconds: decided.index_seconds,
+        },
+    )?;
+    if context.step == Some(Step::Seal) {
+        remove_step_files(&stage_dir);
+    }
+    Ok(match finished {
+        Err(up_to_date) => up_to_date,
+        Ok(finished) => finished.outcome(summary_line),
+    })
+}
+
+/// Removes what the cluster steps leave for each other (signatures, decisions) once the
+/// stage is complete.
+fn remove_step_files(stage_dir: &Path) {
+    remove_dir_if_present(&sign_step::signatures_dir(stage_dir));
+    remove_dir_if_present(&decision_step::decisions_dir(stage_dir));
+}
+
+fn remove_dir_if_present(dir: &Path) {
+    if dir.exists()
+        && let Err(error) = std::fs::remove_dir_all(dir)
+    {
+        tracing::warn!("cannot remove {}: {error}", dir.display());
+    }
+}
+
+fn decided_line(record: &DecisionsRecord) -> String {
+    let stats = &record.stats;
+    format!(
+        "decided {} documents: {} exact and {} near duplicates to remove, {} repeated lines; \
+         dedup-write writes the parts",
+        stats.documents, stats.exact_removed, stats.minhash_removed, stats.frequent_lines
+    )
 }
 
 /// Each source's dedup group (its own under `per_source`, else one for all) and the rank

@@ -55,6 +55,11 @@ impl Signer {
         self.exact.is_some()
     }
 
+    /// The line dedup settings, when `[dedup.lines]` is on.
+    pub fn line_config(&self) -> Option<&curate_filters::dedup::LineDedupConfig> {
+        self.lines.as_ref()
+    }
+
     pub fn counts_lines(&self) -> bool {
         self.lines.is_some()
     }

@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use arrow::array::{
     ArrayRef, BooleanArray, LargeStringArray, RecordBatch, StringArray, UInt64Array,
 };
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use curate_filters::dedup::LineDeduper;
 use rayon::prelude::*;
 
 use super::decide::{Decisions, Reason, Removal};
@@ -42,22 +43,68 @@ enum Outcome {
     Removed(Reason, Option<u32>),
 }
 
-/// The decisions pass 2 reads, shared by every partition.
+/// What pass 2 shares between every partition.
 pub struct WritePlan<'a> {
-    pub decisions: &'a Decisions,
-    /// Ids of the documents that removed documents name as their keeper.
-    pub keeper_ids: &'a HashMap<u32, String>,
+    /// The line dedupers by group (empty without `[dedup.lines]`).
+    pub line_dedupers: &'a BTreeMap<u32, LineDeduper>,
     pub row_group_rows: usize,
+}
+
+/// The decisions of one part's documents, in row order: a slice of the global decisions
+/// on one machine, or a partition's decision file on a cluster.
+pub struct PartDecisions<'a> {
+    pub removed: &'a [Option<Removal>],
+    pub groups: &'a [u32],
+    /// Ids of (at least) the documents this part's removed documents name as keeper.
+    pub keeper_ids: &'a HashMap<u32, String>,
+}
+
+impl<'a> PartDecisions<'a> {
+    /// The part's slice of every document's decisions.
+    pub fn of(
+        decisions: &'a Decisions,
+        part: &PartInput,
+        keeper_ids: &'a HashMap<u32, String>,
+    ) -> Result<Self> {
+        let range = part.start as usize..(part.start + part.rows) as usize;
+        match (
+            decisions.removed.get(range.clone()),
+            decisions.groups.get(range),
+        ) {
+            (Some(removed), Some(groups)) => Ok(PartDecisions {
+                removed,
+                groups,
+                keeper_ids,
+            }),
+            _ => bail!(
+                "{}: documents {}..{} are beyond the {} decided",
+                part.path.display(),
+                part.start,
+                part.start + part.rows,
+                decisions.removed.len()
+            ),
+        }
+    }
 }
 
 /// Writes one part; returns the funnel per source (with its domain).
 pub fn write_part(
     plan: &WritePlan<'_>,
+    decisions: &PartDecisions<'_>,
     part: &PartInput,
     output: &Path,
     removed_output: Option<&Path>,
     progress: &StageProgress,
 ) -> Result<BTreeMap<String, (String, Funnel)>> {
+    if decisions.removed.len() != part.rows as usize || decisions.groups.len() != part.rows as usize
+    {
+        bail!(
+            "{} has {} documents but its decisions cover {}",
+            part.path.display(),
+            part.rows,
+            decisions.removed.len()
+        );
+    }
     let mut funnels: BTreeMap<String, (String, Funnel)> = BTreeMap::new();
     let mut kept_writer: Option<PartWriter> = None;
     let mut removed_writer = match removed_output {
@@ -68,16 +115,32 @@ pub fn write_part(
         )?),
         None => None,
     };
-    let mut doc = part.start as usize;
+    let mut row_in_part = 0usize;
     for batch in open_part(&part.path)? {
         let batch = batch.with_context(|| format!("cannot read {}", part.path.display()))?;
         let columns = DocumentColumns::of(&batch)?;
-        let first = doc;
+        let first = row_in_part;
+        if first + batch.num_rows() > decisions.removed.len() {
+            bail!(
+                "{} holds more documents than its footer's {}",
+                part.path.display(),
+                part.rows
+            );
+        }
         let outcomes: Vec<Outcome> = (0..batch.num_rows())
             .into_par_iter()
-            .map(|row| outcome(plan.decisions, first + row, columns.texts.value(row)))
+            .map(|row| {
+                let local = first + row;
+                outcome(
+                    plan,
+                    decisions,
+                    local,
+                    part.start + local as u32,
+                    columns.texts.value(row),
+                )
+            })
             .collect();
-        doc += batch.num_rows();
+        row_in_part += batch.num_rows();
         let mut bytes = 0;
         for (row, outcome) in outcomes.iter().enumerate() {
             let text_len = columns.texts.value(row).len();
@@ -110,7 +173,7 @@ pub fn write_part(
             writer.write(&kept)?;
         }
         if let Some(writer) = removed_writer.as_mut() {
-            writer.write(&removed_batch(&columns, &outcomes, plan.keeper_ids)?)?;
+            writer.write(&removed_batch(&columns, &outcomes, decisions.keeper_ids)?)?;
         }
         progress.add(batch.num_rows() as u64, bytes as u64);
     }
@@ -126,17 +189,24 @@ pub fn write_part(
     Ok(funnels)
 }
 
-fn outcome(decisions: &Decisions, doc: usize, text: &str) -> Outcome {
-    if let Some(Removal { reason, keeper }) = decisions.removed[doc] {
+/// The outcome of the part's `local`-th document, global document `doc`.
+fn outcome(
+    plan: &WritePlan<'_>,
+    decisions: &PartDecisions<'_>,
+    local: usize,
+    doc: u32,
+    text: &str,
+) -> Outcome {
+    if let Some(Removal { reason, keeper }) = decisions.removed[local] {
         return Outcome::Removed(reason, Some(keeper));
     }
-    let Some(deduper) = decisions.line_dedupers.get(&decisions.groups[doc]) else {
+    let Some(deduper) = plan.line_dedupers.get(&decisions.groups[local]) else {
         return Outcome::Kept {
             new_text: None,
             edited_out: 0,
         };
     };
-    let result = deduper.apply_doc(doc as u32, text);
+    let result = deduper.apply_doc(doc, text);
     if result.drop_reason.is_some() {
         Outcome::Removed(Reason::LinesAllRepeated, None)
     } else if result.removed_lines == 0 {
