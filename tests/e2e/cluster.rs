@@ -259,9 +259,32 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
     for rank in 0..5 {
         step_ok(&job, &out, "count", rank, 5);
     }
-    for name in ["mix", "shard", "seal"] {
-        step_ok(&job, &out, name, 0, 1);
+    step_ok(&job, &out, "mix", 0, 1);
+    // The shuffle's pass 1 over 3 ranks, spilled into the run directory for the shard step.
+    for rank in 0..3 {
+        step_ok(&job, &out, "shard-scatter", rank, 3);
     }
+    let scattered = out.join("webfin/shards/_scatter");
+    assert_eq!(
+        std::fs::read_dir(scattered.join("_partitions"))
+            .unwrap()
+            .count(),
+        15
+    );
+    let shard = curate()
+        .env("CURATE_LOG", "info")
+        .args(["run", job.to_str().unwrap(), "--output-dir", out_str])
+        .args(["--step", "shard", "--quiet"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&shard.stderr);
+    assert!(
+        shard.status.success()
+            && log.contains("pass 1 read from the shard-scatter step: 15 partitions"),
+        "{log}"
+    );
+    assert!(!scattered.exists(), "the scatter spills go once packed");
+    step_ok(&job, &out, "seal", 0, 1);
     assert!(
         !decided.exists(),
         "the decisions go with the run's final seal"
@@ -273,7 +296,7 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
         status.contains("next: nothing: the run is complete"),
         "{status}"
     );
-    assert_eq!(status.matches(" complete").count(), 9 + 1, "{status}");
+    assert_eq!(status.matches(" complete").count(), 10 + 1, "{status}");
     run_ok(&["verify", out.join("webfin").to_str().unwrap()]);
 }
 

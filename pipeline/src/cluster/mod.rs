@@ -2,7 +2,7 @@
 //!
 //! The rank contract is scheduler-agnostic: `curate run JOB --step STEP --rank I
 //! --world-size N` runs task `I` of `N` of one step. A map step (ingest, filter, dedup's
-//! signing and writing, count) runs the partitions `p % N == I`, each finished partition
+//! signing and writing, count, the shuffle's scatter) runs the partitions `p % N == I`, each finished partition
 //! leaving a completion marker; a reduce step (dedup's decisions, tokenizer, mix, shard)
 //! runs whole on rank 0, the other ranks exit at once; the `seal` step builds the records
 //! of what is left and the report. Every step first seals the stages before it that end
@@ -40,6 +40,9 @@ pub enum Step {
     Tokenizer,
     Count,
     Mix,
+    /// The shuffle's pass 1 split over ranks: every selected copy of each count part
+    /// spilled to its document bucket, for the `shard` step to pack.
+    ShardScatter,
     Shard,
     /// Seal every stage from its markers, annotate the token funnel, write `run.json` and
     /// the report: the last step of every launch.
@@ -65,7 +68,7 @@ impl Step {
             Step::Tokenizer => Some(Stage::Tokenizer),
             Step::Count => Some(Stage::Count),
             Step::Mix => Some(Stage::Mix),
-            Step::Shard => Some(Stage::Shard),
+            Step::ShardScatter | Step::Shard => Some(Stage::Shard),
             Step::Seal => None,
         }
     }
@@ -95,6 +98,7 @@ impl Step {
             Step::IngestFilter => "ingest-filter",
             Step::DedupSign => "dedup-sign",
             Step::DedupWrite => "dedup-write",
+            Step::ShardScatter => "shard-scatter",
             Step::Seal => "seal",
             _ => self.stage().map_or("seal", Stage::name),
         }
@@ -102,7 +106,9 @@ impl Step {
 
     pub fn kind(self) -> StepKind {
         match self {
-            Step::DedupSign | Step::DedupWrite | Step::IngestFilter => StepKind::Map,
+            Step::DedupSign | Step::DedupWrite | Step::IngestFilter | Step::ShardScatter => {
+                StepKind::Map
+            }
             _ => match self.stage() {
                 Some(stage) if stage_is_map(stage) => StepKind::Map,
                 _ => StepKind::Reduce,
@@ -111,7 +117,7 @@ impl Step {
     }
 
     /// The steps a job runs, in order: its enabled stages (ingest and filter fused, dedup
-    /// as signing, deciding and writing), then the seal.
+    /// as signing, deciding and writing, shard as scattering then packing), then the seal.
     pub fn all_for(job: &ResolvedJob) -> Vec<Step> {
         let filtered = Stage::Filter.is_enabled(job);
         Stage::ALL
@@ -121,6 +127,7 @@ impl Step {
                 Stage::Ingest if filtered => vec![Step::IngestFilter],
                 Stage::Filter => vec![],
                 Stage::Dedup => vec![Step::DedupSign, Step::Dedup, Step::DedupWrite],
+                Stage::Shard => vec![Step::ShardScatter, Step::Shard],
                 other => vec![Step::of(other)],
             })
             .chain([Step::Seal])

@@ -119,7 +119,8 @@ pub fn run_status(
 
 /// Whether a step's work is done, from the run's files alone: its stage is complete; for
 /// `dedup-sign` and `dedup`, the decisions they lead to are in place (the signatures go
-/// once the decisions are made); for `dedup-sign`, every partition is signed.
+/// once the decisions are made); for `dedup-sign` and `shard-scatter`, every partition
+/// has its marker.
 pub fn step_done(run_dir: &Path, step: Step, partitions: usize) -> bool {
     let Some(stage) = step.stage() else {
         return false;
@@ -136,6 +137,9 @@ pub fn step_done(run_dir: &Path, step: Step, partitions: usize) -> bool {
                     .all(|ok| *ok)
         }
         Step::Dedup => DecisionsRecord::is_in_place(&dir),
+        Step::ShardScatter => usable_markers(&step_markers_dir(run_dir, step), partitions)
+            .iter()
+            .all(|ok| *ok),
         _ => false,
     }
 }
@@ -146,14 +150,14 @@ fn parse_step(name: &str) -> Result<Step> {
         .map_err(|_| anyhow::anyhow!("plan.json names an unknown step {name:?}"))
 }
 
-/// Where a map step's completion markers are: its stage directory, or dedup's
-/// `_signatures/` for `dedup-sign`.
+/// Where a map step's completion markers are: its stage directory, dedup's
+/// `_signatures/` for `dedup-sign`, the shard directory's `_scatter/` for `shard-scatter`.
 pub fn step_markers_dir(run_dir: &Path, step: Step) -> PathBuf {
     let dir = run_dir.join(step.stage().map_or("", |s| s.dir_name()));
-    if step == Step::DedupSign {
-        crate::stages::dedup::sign_step::signatures_dir(&dir)
-    } else {
-        dir
+    match step {
+        Step::DedupSign => crate::stages::dedup::sign_step::signatures_dir(&dir),
+        Step::ShardScatter => crate::stages::shard::scatter_step::scatter_dir(&dir),
+        _ => dir,
     }
 }
 

@@ -82,7 +82,10 @@ pub enum PullScope {
 
 impl PullScope {
     fn wants(self, relative: &str) -> bool {
+        // The scatter step's spills are not shard data: `status` counts them as that
+        // step's outputs.
         let shard_data = relative.starts_with("shards/")
+            && !relative.starts_with("shards/_scatter/")
             && (relative.ends_with(".arrow") || relative.starts_with("shards/megatron/"));
         match self {
             PullScope::Everything => true,
@@ -478,6 +481,7 @@ mod tests {
         assert!(!PullScope::AllButShardData.wants("shards/megatron/data.bin"));
         assert!(PullScope::AllButShardData.wants("shards/manifest.json"));
         assert!(PullScope::AllButShardData.wants("04-count/part-00000.parquet"));
+        assert!(PullScope::AllButShardData.wants("shards/_scatter/doc-b00000-p00001-c00000.arrow"));
         assert!(is_local_only(".lock"));
         assert!(is_local_only("01-ingest/part-00000.parquet.123-4.tmp"));
         assert!(!is_local_only("01-ingest/part-00000.parquet"));

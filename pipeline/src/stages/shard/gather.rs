@@ -19,6 +19,10 @@ use super::spill::{read_spills, spill_files, write_spill};
 
 /// How pass 2 runs.
 pub struct GatherPlan<'a> {
+    /// Where pass 1 spilled the document buckets (the work directory, or the scatter
+    /// step's directory on a cluster).
+    pub document_dir: &'a Path,
+    /// Where the sequences are spilled, by shard.
     pub work_dir: &'a Path,
     pub document_buckets: usize,
     pub seq_len: usize,
@@ -147,7 +151,7 @@ pub fn gather(plan: &GatherPlan<'_>) -> Result<Gathered> {
     let mut gathered = Gathered::default();
     let mut packer = Packer::new(plan.seq_len, plan.eos);
     for bucket in 0..plan.document_buckets {
-        let files = spill_files(plan.work_dir, &bucket_prefix(bucket))?;
+        let files = spill_files(plan.document_dir, &bucket_prefix(bucket))?;
         let batches = read_spills(&files)?;
         let mut order: Vec<(u64, usize, usize)> = Vec::new();
         for (b, batch) in batches.iter().enumerate() {

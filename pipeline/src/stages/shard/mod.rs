@@ -24,6 +24,7 @@ pub mod megatron;
 pub mod order;
 pub mod pack;
 pub mod scatter;
+pub mod scatter_step;
 pub mod spill;
 pub mod write;
 
@@ -50,7 +51,7 @@ use super::count::CountRecord;
 use super::mix::{MixRecord, SELECTION_FILE};
 use super::partitioned::record_fingerprint;
 use super::tokenizer::{load_for_counting, run_tokenizer_path};
-use super::{Stage, StageContext, StageOutcome};
+use super::{Execution, Stage, StageContext, StageOutcome};
 use crate::job::spec::Remainder;
 use crate::progress::human_bytes;
 use crate::run::atomic::{remove_stale_temp_files, write_atomic};
@@ -133,6 +134,7 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         format!("{:016x}", xxh3_64(&tokenizer_bytes)),
     ));
     let previous = ShardRecord::read(&stage_dir);
+    let scattered_dir = scatter_step::scatter_dir(&stage_dir);
     if !context.force
         && let Some(record) = &previous
         && record.is_complete_for(&config_fingerprint, &input_fingerprint)
@@ -141,6 +143,41 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         return Ok(StageOutcome::UpToDate {
             fingerprint: record_fingerprint(record),
         });
+    }
+    let fingerprints = (config_fingerprint.as_str(), input_fingerprint.as_str());
+    let pad = section.remainder == Remainder::Pad;
+    let memory = section.memory_mb.max(16) << 20;
+    let count_parts: Vec<std::path::PathBuf> = counts
+        .partitions_done
+        .values()
+        .map(|p| count_dir.join(&p.part))
+        .collect();
+    let threads = context.pool.current_num_threads();
+    // On a cluster, the map step `shard-scatter`: this rank's count parts, scattered into
+    // the run directory for the shard step.
+    if let Execution::Rank { rank, world_size } = context.execution {
+        let selection = Selection::read(&mix_dir.join(SELECTION_FILE))?;
+        let layout = ShuffleLayout::of(
+            &selection,
+            section.seq_len,
+            section.shard_bytes,
+            pad,
+            memory,
+        );
+        let plan = ScatterPlan {
+            work_dir: &scattered_dir,
+            buckets: layout.document_buckets,
+            flush_bytes: flush_bytes(memory / 2, layout.document_buckets * threads),
+            seed: job.seed,
+            selection: &selection,
+        };
+        return scatter_step::scatter_rank(
+            context,
+            fingerprints,
+            &count_parts,
+            &plan,
+            (rank, world_size),
+        );
     }
     let started = Instant::now();
     // A run interrupted in pass 3 with this configuration keeps its spills and shards.
@@ -164,8 +201,6 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     remove_stale_temp_files(&stage_dir)?;
     remove_stale_temp_files(&work_dir)?;
 
-    let pad = section.remainder == Remainder::Pad;
-    let memory = section.memory_mb.max(16) << 20;
     let gathered: GatheredFile = if resumable {
         let path = work_dir.join(GATHERED_FILE);
         // Read back exactly (serde_json's `float_roundtrip`): a resumed run's manifest
@@ -174,32 +209,45 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
             .with_context(|| format!("{} is damaged", path.display()))?
     } else {
         let selection = Selection::read(&mix_dir.join(SELECTION_FILE))?;
-        let sequences = sequences_for(selection.packed_tokens, section.seq_len, pad);
-        let (rows_per_shard, shards) =
-            shard_layout(sequences, section.seq_len, section.shard_bytes);
-        let spill_bytes = selection.packed_tokens * 4 + selection.copies_total * 64;
-        let document_buckets = spill_bytes.div_ceil(memory / 2).max(1) as usize;
-        let parts: Vec<std::path::PathBuf> = counts
-            .partitions_done
-            .values()
-            .map(|p| count_dir.join(&p.part))
-            .collect();
-        let threads = context.pool.current_num_threads();
-        let scatter_plan = ScatterPlan {
-            work_dir: &work_dir,
-            buckets: document_buckets,
-            flush_bytes: flush_bytes(memory / 2, document_buckets * threads),
-            seed: job.seed,
-            selection: &selection,
-        };
-        let scattered: Vec<_> = context.pool.install(|| {
-            parts
-                .par_iter()
-                .enumerate()
-                .map(|(index, part)| scatter_part(&scatter_plan, index, part))
-                .collect::<Result<Vec<_>>>()
-        })?;
-        let copies: u64 = scattered.iter().map(|s| s.copies).sum();
+        let layout = ShuffleLayout::of(
+            &selection,
+            section.seq_len,
+            section.shard_bytes,
+            pad,
+            memory,
+        );
+        // Pass 1 as the cluster's map step left it, else here.
+        let (document_dir, copies) =
+            match scatter_step::load_scattered(&scattered_dir, fingerprints, count_parts.len())? {
+                Some(copies) => {
+                    tracing::info!(
+                        event = "scatter_loaded",
+                        stage = "shard",
+                        partitions = count_parts.len(),
+                        "pass 1 read from the shard-scatter step: {} partitions, {} copies",
+                        count_parts.len(),
+                        copies
+                    );
+                    (scattered_dir.clone(), copies)
+                }
+                None => {
+                    let scatter_plan = ScatterPlan {
+                        work_dir: &work_dir,
+                        buckets: layout.document_buckets,
+                        flush_bytes: flush_bytes(memory / 2, layout.document_buckets * threads),
+                        seed: job.seed,
+                        selection: &selection,
+                    };
+                    let scattered: Vec<_> = context.pool.install(|| {
+                        count_parts
+                            .par_iter()
+                            .enumerate()
+                            .map(|(index, part)| scatter_part(&scatter_plan, index, part))
+                            .collect::<Result<Vec<_>>>()
+                    })?;
+                    (work_dir.clone(), scattered.iter().map(|s| s.copies).sum())
+                }
+            };
         if copies != selection.copies_total {
             bail!(
                 "the mix selection names {} document copies but the count parts hold {copies} \
@@ -207,24 +255,25 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
                 selection.copies_total
             );
         }
-        let permutation = SequencePermutation::new(sequences, job.seed);
+        let permutation = SequencePermutation::new(layout.sequences, job.seed);
         let gathered = gather(&GatherPlan {
+            document_dir: &document_dir,
             work_dir: &work_dir,
-            document_buckets,
+            document_buckets: layout.document_buckets,
             seq_len: section.seq_len,
             eos: eos_id,
             pad,
             permutation: &permutation,
-            rows_per_shard,
-            shards,
-            flush_bytes: flush_bytes(memory / 2, shards),
+            rows_per_shard: layout.rows_per_shard,
+            shards: layout.shards,
+            flush_bytes: flush_bytes(memory / 2, layout.shards),
         })?;
         let file = GatheredFile {
-            rows_per_shard,
-            shards,
+            rows_per_shard: layout.rows_per_shard,
+            shards: layout.shards,
             packed: gathered,
         };
-        for bucket in 0..document_buckets {
+        for bucket in 0..layout.document_buckets {
             for path in spill::spill_files(&work_dir, &scatter::bucket_prefix(bucket))? {
                 std::fs::remove_file(&path)
                     .with_context(|| format!("cannot remove {}", path.display()))?;
@@ -233,6 +282,11 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         write_atomic(&work_dir.join(GATHERED_FILE), &serde_json::to_vec(&file)?)?;
         file
     };
+    // Packed: the map step's spills have served (also those of an attempt not used).
+    if scattered_dir.exists() {
+        std::fs::remove_dir_all(&scattered_dir)
+            .with_context(|| format!("cannot remove {}", scattered_dir.display()))?;
+    }
 
     let mut record = ShardRecord {
         stage: "shard".to_owned(),
@@ -343,6 +397,31 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     })
 }
 
+/// The shape of the shuffle: how many sequences the selection packs into, how they are
+/// cut into shards, and how many document buckets pass 1 spills into (so that one bucket
+/// fits in half the memory). A function of the selection and the settings only: every
+/// rank of the scatter step computes the same.
+struct ShuffleLayout {
+    sequences: u64,
+    rows_per_shard: u64,
+    shards: usize,
+    document_buckets: usize,
+}
+
+impl ShuffleLayout {
+    fn of(selection: &Selection, seq_len: usize, shard_bytes: u64, pad: bool, memory: u64) -> Self {
+        let sequences = sequences_for(selection.packed_tokens, seq_len, pad);
+        let (rows_per_shard, shards) = shard_layout(sequences, seq_len, shard_bytes);
+        let spill_bytes = selection.packed_tokens * 4 + selection.copies_total * 64;
+        ShuffleLayout {
+            sequences,
+            rows_per_shard,
+            shards,
+            document_buckets: spill_bytes.div_ceil(memory / 2).max(1) as usize,
+        }
+    }
+}
+
 /// Rows per shard and the number of shards: shards of at most `shard_bytes` of ids, all
 /// the same size but the last.
 fn shard_layout(sequences: u64, seq_len: usize, shard_bytes: u64) -> (u64, usize) {
@@ -415,7 +494,8 @@ fn write_shards(
     Ok(())
 }
 
-/// Removes the output of an earlier run: shards, metadata and spills.
+/// Removes the output of an earlier run: shards, metadata and spills; not the scatter
+/// step's spills, which the shard step reads when they vouch for this input.
 fn clear_stage_dir(dir: &Path) -> Result<()> {
     if !dir.exists() {
         return std::fs::create_dir_all(dir)
@@ -423,6 +503,12 @@ fn clear_stage_dir(dir: &Path) -> Result<()> {
     }
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
         let path = entry?.path();
+        if path
+            .file_name()
+            .is_some_and(|n| n == scatter_step::SCATTER_DIR)
+        {
+            continue;
+        }
         let result = if path.is_dir() {
             std::fs::remove_dir_all(&path)
         } else {

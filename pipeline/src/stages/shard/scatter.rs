@@ -3,7 +3,7 @@
 //! scattered by one worker, so the spill files do not depend on the number of threads.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
@@ -95,6 +95,12 @@ pub fn bucket_prefix(bucket: usize) -> String {
     format!("doc-b{bucket:05}-")
 }
 
+/// What names a count part's spill files, after the bucket prefix: `pNNNNN-c`, then the
+/// spill's number.
+pub fn part_infix(part_index: usize) -> String {
+    format!("p{part_index:05}-c")
+}
+
 /// One bucket's documents waiting to be spilled.
 struct DocumentBuffer {
     keys: UInt64Builder,
@@ -130,9 +136,10 @@ impl DocumentBuffer {
         self.bytes += 4 * ids.len() + source.len() + domain.len() + id.len() + 24;
     }
 
-    fn spill(&mut self, path: &Path) -> Result<()> {
+    /// Writes the buffer to `path`; `false` when it was empty (nothing written).
+    fn spill(&mut self, path: &Path) -> Result<bool> {
         if self.keys.len() == 0 {
-            return Ok(());
+            return Ok(false);
         }
         let batch = RecordBatch::try_new(
             document_schema(),
@@ -147,7 +154,7 @@ impl DocumentBuffer {
         write_spill(path, &batch)?;
         self.bytes = 0;
         self.spills += 1;
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -160,11 +167,13 @@ pub struct ScatterPlan<'a> {
     pub selection: &'a Selection,
 }
 
-/// Copies and tokens one part contributed.
-#[derive(Debug, Default, Clone, Copy)]
+/// Copies and tokens one part contributed, and the spill files it wrote (names in the
+/// work directory).
+#[derive(Debug, Default, Clone)]
 pub struct Scattered {
     pub copies: u64,
     pub packed_tokens: u64,
+    pub files: Vec<String>,
 }
 
 /// Scatters the selected copies of one count part into the document buckets.
@@ -172,13 +181,22 @@ pub fn scatter_part(plan: &ScatterPlan<'_>, part_index: usize, part: &Path) -> R
     let reader = open_columns(part, &["id", "source", "domain", "input_ids"], 1024)?;
     let mut buffers: Vec<DocumentBuffer> =
         (0..plan.buckets).map(|_| DocumentBuffer::new()).collect();
-    let spill_path = |bucket: usize, spill: usize| -> PathBuf {
-        plan.work_dir.join(format!(
-            "{}p{part_index:05}-c{spill:05}.arrow",
-            bucket_prefix(bucket)
-        ))
+    let spill_name = |bucket: usize, spill: usize| {
+        format!(
+            "{}{}{spill:05}.arrow",
+            bucket_prefix(bucket),
+            part_infix(part_index)
+        )
     };
     let mut scattered = Scattered::default();
+    let spill =
+        |buffer: &mut DocumentBuffer, bucket: usize, files: &mut Vec<String>| -> Result<()> {
+            let name = spill_name(bucket, buffer.spills);
+            if buffer.spill(&plan.work_dir.join(&name))? {
+                files.push(name);
+            }
+            Ok(())
+        };
     for batch in reader {
         let batch = batch.with_context(|| format!("cannot read {}", part.display()))?;
         let ids: &StringArray = typed_column(&batch, "id", part)?;
@@ -202,8 +220,7 @@ pub fn scatter_part(plan: &ScatterPlan<'_>, part_index: usize, part: &Path) -> R
                 let buffer = &mut buffers[bucket];
                 buffer.push(key, source, domains.value(row), id, values);
                 if buffer.bytes >= plan.flush_bytes {
-                    let spill = buffer.spills;
-                    buffer.spill(&spill_path(bucket, spill))?;
+                    spill(buffer, bucket, &mut scattered.files)?;
                 }
             }
             scattered.copies += u64::from(copies);
@@ -211,8 +228,7 @@ pub fn scatter_part(plan: &ScatterPlan<'_>, part_index: usize, part: &Path) -> R
         }
     }
     for (bucket, buffer) in buffers.iter_mut().enumerate() {
-        let spill = buffer.spills;
-        buffer.spill(&spill_path(bucket, spill))?;
+        spill(buffer, bucket, &mut scattered.files)?;
     }
     Ok(scattered)
 }
