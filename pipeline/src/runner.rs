@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use tracing::{info, info_span, warn};
 
 use crate::cluster::task::{StepTask, injected_fault};
-use crate::cluster::{Step, StepKind, stage_ends_in_map};
+use crate::cluster::{StepKind, stage_ends_in_map};
 use crate::heartbeat::Heartbeat;
 use crate::job::ResolvedJob;
 use crate::logging::CONSOLE;
@@ -115,7 +115,7 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
             Some(lock)
         }
     };
-    let keeps_run_record = options.task.is_none_or(|task| task.step == Step::Seal);
+    let keeps_run_record = options.task.is_none_or(|task| task.step.ends_run(job));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .thread_name(|i| format!("curate-worker-{i}"))
@@ -216,6 +216,7 @@ fn run_stages(
     let mut upstream_dir: Option<PathBuf> = None;
     // Set after a stage ran as one rank of a fused map step (its record is not sealed).
     let mut planned: Option<Upstream> = None;
+    let ends_run = options.task.is_none_or(|task| task.step.ends_run(job));
     for stage in Stage::ALL {
         if options.until.is_some_and(|until| stage > until) {
             break;
@@ -243,6 +244,7 @@ fn run_stages(
             execution,
             scratch: options.scratch.as_deref(),
             step: options.task.map(|task| task.step),
+            ends_run,
         };
         let name = stage.name();
         let stage_dir = context.stage_dir(name);

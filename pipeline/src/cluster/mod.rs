@@ -45,7 +45,9 @@ pub enum Step {
     ShardScatter,
     Shard,
     /// Seal every stage from its markers, annotate the token funnel, write `run.json` and
-    /// the report: the last step of every launch.
+    /// the report: the last step of a job whose last stage step is a map step (else that
+    /// reduce step does it, one trip through the scheduler fewer). It can always be run
+    /// by hand.
     Seal,
 }
 
@@ -117,8 +119,23 @@ impl Step {
     }
 
     /// The steps a job runs, in order: its enabled stages (ingest and filter fused, dedup
-    /// as signing, deciding and writing, shard as scattering then packing), then the seal.
+    /// as signing, deciding and writing, shard as scattering then packing), then the seal
+    /// unless the last of them is a reduce step, which seals the run itself.
     pub fn all_for(job: &ResolvedJob) -> Vec<Step> {
+        let mut steps = Self::stage_steps(job);
+        if steps.last().is_none_or(|step| step.kind() == StepKind::Map) {
+            steps.push(Step::Seal);
+        }
+        steps
+    }
+
+    /// Whether this step finishes the run: it writes `run.json` and the report, and removes
+    /// what the steps left for each other. `seal`, or the job's last step.
+    pub fn ends_run(self, job: &ResolvedJob) -> bool {
+        self == Step::Seal || Self::all_for(job).last() == Some(&self)
+    }
+
+    fn stage_steps(job: &ResolvedJob) -> Vec<Step> {
         let filtered = Stage::Filter.is_enabled(job);
         Stage::ALL
             .into_iter()
@@ -130,7 +147,6 @@ impl Step {
                 Stage::Shard => vec![Step::ShardScatter, Step::Shard],
                 other => vec![Step::of(other)],
             })
-            .chain([Step::Seal])
             .collect()
     }
 }

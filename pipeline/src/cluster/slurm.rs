@@ -16,7 +16,9 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::plan::{RunPlan, plan_run};
-use super::status::{RunStatusReport, run_status, step_done, step_markers_dir};
+use super::status::{
+    RunStatusReport, run_record_complete, run_status, step_done, step_markers_dir,
+};
 use super::{Step, StepKind};
 use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
@@ -217,7 +219,8 @@ fn ranks_to_submit(
     tasks: usize,
     submitting: &mut bool,
 ) -> Vec<usize> {
-    let complete = step_done(&job.run_dir, step, plan.partitions);
+    let complete = step_done(&job.run_dir, step, plan.partitions)
+        && (!step.ends_run(job) || run_record_complete(&job.run_dir));
     if complete && !*submitting {
         return Vec::new();
     }

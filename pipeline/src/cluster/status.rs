@@ -54,8 +54,10 @@ pub fn run_status(
     let plan = RunPlan::read(run_dir)?;
     let launch = LaunchRecord::read(run_dir);
     let mut steps = Vec::new();
-    for planned in &plan.steps {
+    for (index, planned) in plan.steps.iter().enumerate() {
         let step = parse_step(&planned.step)?;
+        // The last step finishes the run: it is done once `run.json` says so.
+        let ends_run = index + 1 == plan.steps.len();
         let slurm_jobs: Vec<String> = launch
             .as_ref()
             .and_then(|l| l.steps.iter().find(|s| s.step == planned.step))
@@ -78,7 +80,8 @@ pub fn run_status(
         };
         match step.stage() {
             Some(_) => {
-                status.complete = step_done(run_dir, step, plan.partitions);
+                status.complete = step_done(run_dir, step, plan.partitions)
+                    && (!ends_run || run_record_complete(run_dir));
                 if step.kind() == StepKind::Map {
                     status.partitions_total = plan.partitions;
                     let markers = step_markers_dir(run_dir, step);
@@ -96,11 +99,7 @@ pub fn run_status(
                     }
                 }
             }
-            None => {
-                status.complete = RunRecord::read(run_dir)
-                    .is_some_and(|record| record.status == RunStatus::Complete)
-                    && run_dir.join(RUN_RECORD_FILE).is_file();
-            }
+            None => status.complete = run_record_complete(run_dir),
         }
         steps.push(status);
     }
@@ -142,6 +141,12 @@ pub fn step_done(run_dir: &Path, step: Step, partitions: usize) -> bool {
             .all(|ok| *ok),
         _ => false,
     }
+}
+
+/// Whether `run.json` says the run is complete.
+pub fn run_record_complete(run_dir: &Path) -> bool {
+    RunRecord::read(run_dir).is_some_and(|record| record.status == RunStatus::Complete)
+        && run_dir.join(RUN_RECORD_FILE).is_file()
 }
 
 fn parse_step(name: &str) -> Result<Step> {

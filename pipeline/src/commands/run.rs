@@ -157,7 +157,7 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
     );
     // The report is derived from the run directory, also of a failed run (it shows the
     // failure): failing to write it loses nothing. Of a cluster run, the seal writes it.
-    if task.is_some_and(|task| task.step != Step::Seal) {
+    if task.is_some_and(|task| !task.step.ends_run(&job)) {
         if let Some((mirror, mode)) = &mirror {
             let pushed = push(mirror, *mode);
             result?;

@@ -111,6 +111,9 @@ pub struct StageContext<'a> {
     /// The cluster step this process is one task of (`None`: `curate run` of the whole
     /// job). Stages split into several steps (dedup, shard) do the step's part only.
     pub step: Option<crate::cluster::Step>,
+    /// This process finishes the run (`curate run`, or a cluster run's last step): what
+    /// the steps leave for each other can go once the stages are complete.
+    pub ends_run: bool,
 }
 
 /// How a stage runs in this process.

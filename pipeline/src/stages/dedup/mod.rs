@@ -100,8 +100,8 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         && let Some(record) = StageRecord::<DedupPartitionStats, DedupSummary>::read(&stage_dir)
         && record.is_complete_for(&plan.config_fingerprint, &plan.input_fingerprint)
     {
-        // The run's final seal: the cluster steps' files have served.
-        if context.step == Some(Step::Seal) {
+        // The run's last step: the cluster steps' files have served.
+        if context.ends_run {
             remove_step_files(&stage_dir);
         }
         return Ok(StageOutcome::UpToDate {
@@ -368,7 +368,7 @@ fn seal(context: &StageContext<'_>, plan: PartitionPlan<'_>) -> Result<StageOutc
             index_seconds: decided.index_seconds,
         },
     )?;
-    if context.step == Some(Step::Seal) {
+    if context.ends_run {
         remove_step_files(&stage_dir);
     }
     Ok(match finished {
