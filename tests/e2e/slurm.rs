@@ -23,11 +23,23 @@ fn slurm_enabled(test: &str) -> bool {
 }
 
 fn launch(job: &Path, out: &Path, tasks: usize, wait: bool, fault: Option<&str>) -> Output {
+    launch_with(job, out, tasks, wait, fault, &[])
+}
+
+fn launch_with(
+    job: &Path,
+    out: &Path,
+    tasks: usize,
+    wait: bool,
+    fault: Option<&str>,
+    extra: &[&str],
+) -> Output {
     let mut command = curate();
     command
         .args(["launch", "slurm", job.to_str().unwrap()])
         .args(["--tasks", &tasks.to_string()])
-        .args(["--output-dir", out.to_str().unwrap()]);
+        .args(["--output-dir", out.to_str().unwrap()])
+        .args(extra);
     if wait {
         command.arg("--wait");
     }
@@ -39,7 +51,11 @@ fn launch(job: &Path, out: &Path, tasks: usize, wait: bool, fault: Option<&str>)
 }
 
 fn launch_ok(job: &Path, out: &Path, tasks: usize) {
-    let output = launch(job, out, tasks, true, None);
+    launch_ok_with(job, out, tasks, &[]);
+}
+
+fn launch_ok_with(job: &Path, out: &Path, tasks: usize, extra: &[&str]) {
+    let output = launch_with(job, out, tasks, true, None, extra);
     assert!(
         output.status.success(),
         "launch --tasks {tasks} failed\nstdout:\n{}\nstderr:\n{}",
@@ -55,6 +71,25 @@ fn status(run_dir: &Path) -> String {
 /// The job run by `curate run` on this machine, the reference the launches must match.
 fn single_run(job: &Path, out: &Path) {
     run_job(job, out, "", &[]);
+}
+
+/// A map step of 7 tasks on the test cluster (`MaxArraySize=5`) went as two arrays, ranks
+/// 0-4 and 5-6 (`CURATE_RANK_OFFSET=5`), each throttled to 2 tasks at once; and the log of
+/// rank 6 shows the rank it ran as.
+fn assert_split_and_throttled(run_dir: &Path) {
+    let ids = step_jobs(run_dir, "ingest-filter");
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    for id in &ids {
+        let output = std::process::Command::new("scontrol")
+            .args(["show", "job", id])
+            .output()
+            .expect("scontrol runs");
+        let shown = String::from_utf8_lossy(&output.stdout);
+        assert!(shown.contains("ArrayTaskThrottle=2"), "job {id}:\n{shown}");
+    }
+    let log = run_dir.join(format!("slurm/logs/ingest-filter-{}_1.out", ids[1]));
+    let log = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    assert!(log.contains("rank 6 of 7"), "{log}");
 }
 
 /// The run's last launch, as `curate launch` recorded it.
@@ -99,7 +134,16 @@ fn slurm_arrays_of_1_3_and_7_tasks_give_the_bytes_of_curate_run() {
     single_run(&job, &single);
     for tasks in [1, 3, 7] {
         let out = dir.path().join(format!("slurm-{tasks}"));
-        launch_ok(&job, &out, tasks);
+        // 7 tasks: above the test cluster's MaxArraySize of 5, and at most 2 at once.
+        let throttle: &[&str] = if tasks == 7 {
+            &["--max-parallel", "2"]
+        } else {
+            &[]
+        };
+        launch_ok_with(&job, &out, tasks, throttle);
+        if tasks == 7 {
+            assert_split_and_throttled(&out.join("webfin"));
+        }
         assert_same_outputs(&single.join("webfin"), &out.join("webfin"));
         let text = status(&out.join("webfin"));
         assert!(

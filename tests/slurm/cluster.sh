@@ -25,6 +25,8 @@ install() {
 write_conf() {
   mkdir -p "$dir/state" "$dir/spool" "$dir/log"
   # CPUs=4 with config_overrides: four array tasks at once on a two-core machine.
+  # MaxArraySize=5 (array indices 0-4): a launch of 7 tasks is split into two arrays, as
+  # on a cluster whose limit is below the task count.
   cat >"$conf" <<CONF
 ClusterName=curate
 SlurmctldHost=localhost
@@ -47,6 +49,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SlurmdParameters=config_overrides
 ReturnToService=2
+MaxArraySize=5
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
