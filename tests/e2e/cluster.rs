@@ -251,6 +251,19 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
         error.contains("stage dedup is not complete: 15 of its 15 partitions"),
         "{error}"
     );
+    // A decision file damaged after the record: the rank that reads it fails naming it and
+    // removes the record, so the dedup step decides again (and nothing else is redone).
+    let damaged = decided.join("part-00005.dec");
+    let good = std::fs::read(&damaged).unwrap();
+    std::fs::write(&damaged, &good[..good.len() - 3]).unwrap();
+    let error = String::from_utf8_lossy(&step(&job, &out, "dedup-write", 1, 4).stderr).into_owned();
+    assert!(
+        error.contains("part-00005.dec is not the file decisions.json vouched for"),
+        "{error}"
+    );
+    assert!(!decided.join("decisions.json").exists());
+    step_ok(&job, &out, "dedup", 0, 1);
+    assert_eq!(std::fs::read(&damaged).unwrap(), good);
     // dedup-write over 4 ranks, one of them twice: the second run has nothing to do.
     for rank in [0, 1, 2, 3, 2] {
         step_ok(&job, &out, "dedup-write", rank, 4);

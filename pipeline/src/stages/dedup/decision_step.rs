@@ -160,9 +160,17 @@ fn load_file(stage_dir: &Path, listed: &DecisionFile) -> Result<Vec<u8>> {
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let digest = format!("{:016x}", xxh3_64(&bytes));
     if bytes.len() as u64 != listed.bytes || digest != listed.xxh3 {
+        // The record no longer vouches: without it, the next launch decides again instead
+        // of sending ranks to the same damaged file.
+        let record = decisions_dir(stage_dir).join(RECORD_FILE);
+        if let Err(error) = std::fs::remove_file(&record)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("cannot remove {}: {error}", record.display());
+        }
         bail!(
-            "{} is not the file {} vouches for ({} bytes, xxh3 {}; recorded {} bytes, xxh3 \
-             {}): run step dedup again",
+            "{} is not the file {} vouched for ({} bytes, xxh3 {}; recorded {} bytes, xxh3 \
+             {}); the record is removed: launch again, or run step dedup, to decide again",
             path.display(),
             RECORD_FILE,
             bytes.len(),
