@@ -71,6 +71,18 @@ for stage in ["01-ingest", "02-filter", "03-dedup", "tokenizer", "04-count", "05
           + (f", {docs} documents out" if docs else ""))
 PY
 done
+# Every step by hand, one task each (no scheduler): wall, CPU and peak RSS per step, the
+# reduce steps included (their memory is what a cluster node must have).
+"$CURATE" plan "$job" --output-dir "$work/steps" >/dev/null
+steps=$(python3 -c "import json; print(' '.join(s['step'] for s in json.load(open('$work/steps/$name/plan.json'))['steps']))")
+echo "steps by hand, one task each:"
+for step in $steps; do
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time" \
+    "$CURATE" run "$job" --output-dir "$work/steps" --step "$step" --rank 0 --world-size 1 \
+    --threads 1 --quiet 2>/dev/null
+  read -r wall user sys rss <"$work/time"
+  python3 -c "print(f'  {\"$step\":<14} wall {$wall:.2f} s, cpu {$user + $sys:.2f} s, peak RSS {$rss / 1024:.0f} MiB')"
+done
 # Slurm's own cost per step: a job with next to no work.
 start=$(seconds)
 "$CURATE" run jobs/finance.toml --output-dir "$work/tiny-single" --quiet 2>/dev/null
