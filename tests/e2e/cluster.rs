@@ -315,7 +315,7 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
         status.contains("next: nothing: the run is complete"),
         "{status}"
     );
-    assert_eq!(status.matches(" complete").count(), 9 + 1, "{status}");
+    assert_eq!(status.matches(" complete").count(), 8 + 1, "{status}");
     run_ok(&["verify", out.join("webfin").to_str().unwrap()]);
 }
 
@@ -410,9 +410,10 @@ fn bad_task_indices_and_a_run_directory_of_another_job_are_refused() {
         stdout.contains("--array=0-3%2")
             && stdout.contains("#SBATCH --cpus-per-task=2")
             && stdout.contains("#SBATCH --mem=4G")
-            && stdout.contains("--step ingest-filter --world-size 4")
-            && stdout
-                .contains("--dependency=afterok:dry-run-ingest-filter --kill-on-invalid-dep=yes"),
+            && stdout.contains("--step ingest-filter-sign --world-size 4")
+            && stdout.contains(
+                "--dependency=afterok:dry-run-ingest-filter-sign --kill-on-invalid-dep=yes"
+            ),
         "{stdout}"
     );
     assert!(dir.path().join("dry/webfin/slurm/count.sbatch").is_file());

@@ -77,7 +77,7 @@ fn single_run(job: &Path, out: &Path) {
 /// 0-4 and 5-6 (`CURATE_RANK_OFFSET=5`), each throttled to 2 tasks at once; and the log of
 /// rank 6 shows the rank it ran as.
 fn assert_split_and_throttled(run_dir: &Path) {
-    let ids = step_jobs(run_dir, "ingest-filter");
+    let ids = step_jobs(run_dir, "ingest-filter-sign");
     assert_eq!(ids.len(), 2, "{ids:?}");
     for id in &ids {
         let output = std::process::Command::new("scontrol")
@@ -87,7 +87,7 @@ fn assert_split_and_throttled(run_dir: &Path) {
         let shown = String::from_utf8_lossy(&output.stdout);
         assert!(shown.contains("ArrayTaskThrottle=2"), "job {id}:\n{shown}");
     }
-    let log = run_dir.join(format!("slurm/logs/ingest-filter-{}_1.out", ids[1]));
+    let log = run_dir.join(format!("slurm/logs/ingest-filter-sign-{}_1.out", ids[1]));
     let log = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
     assert!(log.contains("rank 6 of 7"), "{log}");
 }
@@ -179,7 +179,7 @@ fn a_failed_task_cancels_the_steps_after_it_and_a_relaunch_redoes_only_its_parti
     let out = dir.path().join("slurm");
     let run_dir = out.join("webfin");
 
-    let failed = launch(&job, &out, 3, true, Some("ingest-filter:1:abort"));
+    let failed = launch(&job, &out, 3, true, Some("ingest-filter-sign:1:abort"));
     assert!(!failed.status.success(), "a failed task fails --wait");
     assert!(
         String::from_utf8_lossy(&failed.stderr).contains("the run is not complete"),
@@ -187,23 +187,23 @@ fn a_failed_task_cancels_the_steps_after_it_and_a_relaunch_redoes_only_its_parti
         String::from_utf8_lossy(&failed.stderr)
     );
     let text = status(&run_dir);
-    let filter_job = &step_jobs(&run_dir, "ingest-filter")[0];
+    let filter_job = &step_jobs(&run_dir, "ingest-filter-sign")[0];
     assert!(
-        text.contains("ingest-filter map     10/15 partitions")
+        text.contains("ingest-filter-sign map     10/15 partitions")
             && text.contains("missing partitions: 00001, 00004, 00007, 00010, 00013")
-            && text.contains(&format!("slurm/logs/ingest-filter-{filter_job}_1.out"))
+            && text.contains(&format!("slurm/logs/ingest-filter-sign-{filter_job}_1.out"))
             && text.contains(
-                "dedup         reduce                     not run: a step before it did not complete"
+                "dedup              reduce                     not run: a step before it did not complete"
             )
             && text.contains("next: launch again"),
         "{text}"
     );
     let log = std::fs::read_to_string(
-        run_dir.join(format!("slurm/logs/ingest-filter-{filter_job}_1.out")),
+        run_dir.join(format!("slurm/logs/ingest-filter-sign-{filter_job}_1.out")),
     )
     .unwrap();
     assert!(
-        log.contains("step ingest-filter rank 1 aborted by CURATE_TEST_FAULT"),
+        log.contains("step ingest-filter-sign rank 1 aborted by CURATE_TEST_FAULT"),
         "{log}"
     );
     // Nothing of the run is left in the queue: the dependent steps were cancelled.
@@ -212,8 +212,8 @@ fn a_failed_task_cancels_the_steps_after_it_and_a_relaunch_redoes_only_its_parti
 
     launch_ok(&job, &out, 3);
     let relaunch = last_launch(&run_dir);
-    // Of the fused ingest and filter step, only rank 1 was submitted again.
-    assert_eq!(relaunch.steps[0].step, "ingest-filter");
+    // Of the fused ingest, filter and signing step, only rank 1 was submitted again.
+    assert_eq!(relaunch.steps[0].step, "ingest-filter-sign");
     assert_eq!(relaunch.steps[0].ranks, vec![1]);
     assert_same_outputs(&single.join("webfin"), &run_dir);
 }
@@ -267,9 +267,9 @@ fn a_task_killed_with_scancel_is_named_and_a_relaunch_finishes_the_run() {
     );
     let text = status(&run_dir);
     assert!(
-        text.contains("count         map     10/15 partitions")
+        text.contains("count              map     10/15 partitions")
             && text.contains("missing partitions: 00002, 00005, 00008, 00011, 00014")
-            && text.contains("mix           reduce                     not run"),
+            && text.contains("mix                reduce                     not run"),
         "{text}"
     );
     launch_ok(&job, &out, 3);

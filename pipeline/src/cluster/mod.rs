@@ -28,6 +28,10 @@ pub enum Step {
     /// Ingest then filter, fused per partition: a rank filters the partitions it has just
     /// ingested, one task and one trip through the scheduler instead of two.
     IngestFilter,
+    /// Ingest, filter and dedup's pass 1, fused per partition: a rank signs the partitions
+    /// it has just filtered (numbering their documents from 0; the `dedup` step places
+    /// them).
+    IngestFilterSign,
     /// Dedup's pass 1 (exact and MinHash signatures) split over ranks; the `dedup` step
     /// then decides on rank 0 from the signatures.
     DedupSign,
@@ -65,7 +69,7 @@ impl Step {
         match self {
             Step::Ingest => Some(Stage::Ingest),
             // The stage whose output (and markers) the step leaves.
-            Step::Filter | Step::IngestFilter => Some(Stage::Filter),
+            Step::Filter | Step::IngestFilter | Step::IngestFilterSign => Some(Stage::Filter),
             Step::DedupSign | Step::Dedup | Step::DedupWrite => Some(Stage::Dedup),
             Step::Tokenizer => Some(Stage::Tokenizer),
             Step::Count => Some(Stage::Count),
@@ -91,6 +95,7 @@ impl Step {
     pub fn stages(self) -> Option<(Stage, Stage)> {
         match self {
             Step::IngestFilter => Some((Stage::Ingest, Stage::Filter)),
+            Step::IngestFilterSign => Some((Stage::Ingest, Stage::Dedup)),
             _ => self.stage().map(|stage| (stage, stage)),
         }
     }
@@ -98,6 +103,7 @@ impl Step {
     pub fn name(self) -> &'static str {
         match self {
             Step::IngestFilter => "ingest-filter",
+            Step::IngestFilterSign => "ingest-filter-sign",
             Step::DedupSign => "dedup-sign",
             Step::DedupWrite => "dedup-write",
             Step::ShardScatter => "shard-scatter",
@@ -108,9 +114,11 @@ impl Step {
 
     pub fn kind(self) -> StepKind {
         match self {
-            Step::DedupSign | Step::DedupWrite | Step::IngestFilter | Step::ShardScatter => {
-                StepKind::Map
-            }
+            Step::DedupSign
+            | Step::DedupWrite
+            | Step::IngestFilter
+            | Step::IngestFilterSign
+            | Step::ShardScatter => StepKind::Map,
             _ => match self.stage() {
                 Some(stage) if stage_is_map(stage) => StepKind::Map,
                 _ => StepKind::Reduce,
@@ -118,9 +126,9 @@ impl Step {
         }
     }
 
-    /// The steps a job runs, in order: its enabled stages (ingest and filter fused, dedup
-    /// as signing, deciding and writing, shard as scattering then packing), then the seal
-    /// unless the last of them is a reduce step, which seals the run itself.
+    /// The steps a job runs, in order: its enabled stages (ingest, filter and dedup's
+    /// signing fused, dedup's deciding and writing, shard as scattering then packing), then
+    /// the seal unless the last of them is a reduce step, which seals the run itself.
     pub fn all_for(job: &ResolvedJob) -> Vec<Step> {
         let mut steps = Self::stage_steps(job);
         if steps.last().is_none_or(|step| step.kind() == StepKind::Map) {
@@ -137,12 +145,16 @@ impl Step {
 
     fn stage_steps(job: &ResolvedJob) -> Vec<Step> {
         let filtered = Stage::Filter.is_enabled(job);
+        // Signing fuses with ingest and filter when both run before it.
+        let fused_sign = filtered && Stage::Dedup.is_enabled(job);
         Stage::ALL
             .into_iter()
             .filter(|stage| stage.is_enabled(job))
             .flat_map(|stage| match stage {
+                Stage::Ingest if fused_sign => vec![Step::IngestFilterSign],
                 Stage::Ingest if filtered => vec![Step::IngestFilter],
                 Stage::Filter => vec![],
+                Stage::Dedup if fused_sign => vec![Step::Dedup, Step::DedupWrite],
                 Stage::Dedup => vec![Step::DedupSign, Step::Dedup, Step::DedupWrite],
                 Stage::Shard => vec![Step::ShardScatter, Step::Shard],
                 other => vec![Step::of(other)],

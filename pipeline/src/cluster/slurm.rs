@@ -16,13 +16,10 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::plan::{RunPlan, plan_run};
-use super::status::{
-    RunStatusReport, run_record_complete, run_status, step_done, step_markers_dir,
-};
+use super::status::{RunStatusReport, partitions_done, run_record_complete, run_status, step_done};
 use super::{Step, StepKind};
 use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
-use crate::run::marker::marked_partitions;
 
 /// The directory of the scripts, logs and launch records inside the run directory.
 pub const SLURM_DIR: &str = "slurm";
@@ -230,9 +227,9 @@ fn ranks_to_submit(
         // Everything it leaves is there (for `dedup-sign`, perhaps as the decisions).
         StepKind::Map if complete => Vec::new(),
         StepKind::Map => {
-            let marked = marked_partitions(&step_markers_dir(&job.run_dir, step));
+            let done = partitions_done(&job.run_dir, step, plan.partitions);
             let mut ranks: Vec<usize> = (0..plan.partitions)
-                .filter(|p| marked.binary_search(p).is_err())
+                .filter(|&p| !done[p])
                 .map(|p| p % tasks)
                 .collect();
             ranks.sort_unstable();

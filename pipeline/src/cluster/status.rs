@@ -84,8 +84,7 @@ pub fn run_status(
                     && (!ends_run || run_record_complete(run_dir));
                 if step.kind() == StepKind::Map {
                     status.partitions_total = plan.partitions;
-                    let markers = step_markers_dir(run_dir, step);
-                    let usable = usable_markers(&markers, plan.partitions);
+                    let usable = partitions_done(run_dir, step, plan.partitions);
                     status.partitions_done = usable.iter().filter(|ok| **ok).count();
                     if !status.complete {
                         status.missing = usable
@@ -124,23 +123,45 @@ pub fn step_done(run_dir: &Path, step: Step, partitions: usize) -> bool {
     let Some(stage) = step.stage() else {
         return false;
     };
-    let dir = run_dir.join(stage.dir_name());
-    if is_complete(&dir) {
-        return true;
-    }
-    match step {
-        Step::DedupSign => {
-            DecisionsRecord::is_in_place(&dir)
-                || usable_markers(&step_markers_dir(run_dir, step), partitions)
-                    .iter()
-                    .all(|ok| *ok)
-        }
-        Step::Dedup => DecisionsRecord::is_in_place(&dir),
-        Step::ShardScatter => usable_markers(&step_markers_dir(run_dir, step), partitions)
+    let every_partition = || {
+        partitions_done(run_dir, step, partitions)
             .iter()
-            .all(|ok| *ok),
+            .all(|ok| *ok)
+    };
+    match step {
+        // Its last part, the signing, counts too.
+        Step::IngestFilterSign => {
+            is_complete(&run_dir.join(stage.dir_name())) && signed_or_decided(run_dir)
+                || every_partition()
+        }
+        _ if is_complete(&run_dir.join(stage.dir_name())) => true,
+        Step::DedupSign => signed_or_decided(run_dir) || every_partition(),
+        Step::Dedup => DecisionsRecord::is_in_place(&dedup_dir(run_dir)),
+        Step::ShardScatter => every_partition(),
         _ => false,
     }
+}
+
+/// For each planned partition, whether the map step is done with it: its marker is there
+/// with its outputs; for `ingest-filter-sign`, the filter's marker and the signature's (or
+/// dedup has decided already).
+pub fn partitions_done(run_dir: &Path, step: Step, partitions: usize) -> Vec<bool> {
+    let usable = usable_markers(&step_markers_dir(run_dir, step), partitions);
+    if step != Step::IngestFilterSign || signed_or_decided(run_dir) {
+        return usable;
+    }
+    let signed = usable_markers(&step_markers_dir(run_dir, Step::DedupSign), partitions);
+    usable.iter().zip(signed).map(|(a, b)| *a && b).collect()
+}
+
+/// Dedup needs no more signatures: it is complete or has made its decisions.
+fn signed_or_decided(run_dir: &Path) -> bool {
+    let dir = dedup_dir(run_dir);
+    is_complete(&dir) || DecisionsRecord::is_in_place(&dir)
+}
+
+fn dedup_dir(run_dir: &Path) -> PathBuf {
+    run_dir.join(crate::stages::Stage::Dedup.dir_name())
 }
 
 /// Whether `run.json` says the run is complete.
@@ -253,7 +274,7 @@ pub fn render(report: &RunStatusReport) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<13} {:<7} {:<18} {}{}",
+            "  {:<18} {:<7} {:<18} {}{}",
             step.step,
             step.kind,
             partitions,
@@ -276,7 +297,7 @@ pub fn render(report: &RunStatusReport) -> String {
                 let more = step.missing.len().saturating_sub(SHOWN);
                 let _ = writeln!(
                     out,
-                    "                missing partitions: {}{}",
+                    "                     missing partitions: {}{}",
                     shown.join(", "),
                     if more > 0 {
                         format!(" and {more} more")
@@ -286,7 +307,7 @@ pub fn render(report: &RunStatusReport) -> String {
                 );
             }
             if let Some(logs) = failed_task_logs(report, step) {
-                let _ = writeln!(out, "                task logs: {logs}");
+                let _ = writeln!(out, "                     task logs: {logs}");
             }
         }
     }

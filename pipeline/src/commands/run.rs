@@ -40,9 +40,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub heartbeat_seconds: u64,
     /// Run one step of a planned run (`curate plan`) as one task of many: a map step
-    /// (ingest, filter, count) runs this rank's partitions, a reduce step (dedup,
-    /// tokenizer, mix, shard) runs on rank 0, `seal` finishes the run. See "Running on a
-    /// cluster" in the README.
+    /// (ingest-filter-sign, dedup-write, count, shard-scatter, ...) runs this rank's
+    /// partitions, a reduce step (dedup, tokenizer, mix, shard) runs on rank 0; the job's
+    /// last step (or `seal`) finishes the run. See "Running on a cluster" in the README.
     #[arg(long, value_enum, value_name = "STEP")]
     pub step: Option<Step>,
     /// This task's rank, 0-based (else CURATE_RANK, SLURM_ARRAY_TASK_ID or

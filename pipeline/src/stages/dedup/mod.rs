@@ -1,15 +1,19 @@
-//! The dedup stage, a declared reduce step: it sees every upstream document.
+//! The dedup stage: its decisions see every upstream document.
 //!
 //! Pass 1 reads every upstream part (in parallel) and keeps a fixed-size record per
 //! document: exact hash, MinHash band hashes, group and priority. The global step decides
 //! every document ([`decide`]). With `[dedup.lines]`, the text of the documents kept is
-//! read once more to count their lines (so removed copies do not count). Pass 2 re-reads the text part by
-//! part and writes `part-NNNNN.parquet` (kept documents, repeated lines removed) and
-//! `removed/part-NNNNN.parquet` (`id, source, domain, reason, cluster, kept_id`).
+//! read once more to count their lines (so removed copies do not count). Pass 2 re-reads
+//! the text part by part and writes `part-NNNNN.parquet` (kept documents, repeated lines
+//! removed) and `removed/part-NNNNN.parquet` (`id, source, domain, reason, cluster,
+//! kept_id`).
 //!
-//! Pass 2 is partitioned and resumable. The decisions are not cached: a resumed run
-//! recomputes them with pass 1, which gives the same decisions because they depend only
-//! on the upstream documents and their order.
+//! Pass 2 is partitioned and resumable. On one machine the decisions are not cached: a
+//! resumed run recomputes them with pass 1, which gives the same decisions because they
+//! depend only on the upstream documents and their order. On a cluster the stage is three
+//! steps: `dedup-sign` (pass 1 per rank, [`sign_step`]), `dedup` (the global step on rank
+//! 0, its decisions written per partition, [`decision_step`]) and `dedup-write` (pass 2
+//! per rank from those files).
 
 pub mod decide;
 pub mod decision_step;
@@ -120,7 +124,6 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     }
 
     let started = Instant::now();
-    let parts = number_parts(&upstream.parts)?;
     let signer = Signer::new(section)?;
     if let Execution::Rank { rank, world_size } = context.execution {
         // Every step after the decisions finds them and has nothing to sign.
@@ -134,17 +137,19 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
                         stage_dir.display()
                     )
                 })?;
+                let parts = number_parts(&upstream.parts)?;
                 write_rank(context, plan, &parts, &signer, &decided, (rank, world_size))
             }
             (_, Some(_)) => Ok(StageOutcome::UpToDate {
                 fingerprint: planned_fingerprint,
             }),
-            // The map step `dedup-sign`: this rank's share of pass 1, nothing else.
+            // The map step `dedup-sign` (or the end of `ingest-filter-sign`): this rank's
+            // share of pass 1, nothing else.
             (_, None) => sign_step::sign_rank(
                 context,
                 &stage_dir,
                 fingerprints,
-                &parts,
+                &upstream.parts,
                 &signer,
                 &sources,
                 rank,
@@ -152,6 +157,7 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
             ),
         };
     }
+    let parts = number_parts(&upstream.parts)?;
     // On a cluster, the reduce step `dedup` decides and leaves the writing to `dedup-write`.
     let decides_only = context.step == Some(Step::Dedup);
     if decides_only && DecisionsRecord::read_for(&stage_dir, fingerprints).is_some() {

@@ -1,10 +1,13 @@
-//! Dedup's map part on a cluster (`--step dedup-sign`): pass 1, the expensive one (exact
-//! hashes, MinHash band hashes), split over ranks by partition. Each partition's records
-//! go to `_signatures/part-NNNNN.sig` with a completion marker; the dedup step (rank 0)
-//! then reads them in partition order instead of signing every document itself. The
-//! records are exactly what pass 1 computes on one machine, with the same global document
-//! numbers (from every upstream part's footer), so the decisions and the output are the
-//! same bytes.
+//! Dedup's map part on a cluster (`--step dedup-sign`, or the last part of
+//! `ingest-filter-sign`): pass 1, the expensive one (exact hashes, MinHash band hashes),
+//! split over ranks by partition. Each partition's records go to
+//! `_signatures/part-NNNNN.sig` with a completion marker; the dedup step (rank 0) then reads
+//! them in partition order instead of signing every document itself.
+//!
+//! A rank knows only its own parts, so a file numbers its documents from 0; the dedup step,
+//! which has every part's footer, adds each part's first global number as it reads them.
+//! The records are then exactly what pass 1 computes on one machine, so the decisions and
+//! the output are the same bytes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +18,7 @@ use curate_filters::dedup::BandRecord;
 use serde::{Deserialize, Serialize};
 
 use super::external_sort::{ExternalSorter, FixedRecord};
-use super::scan::{PartInput, SourceKeys, scan_part};
+use super::scan::{PartInput, SourceKeys, number_parts, scan_part};
 use super::signatures::{Signatures, Signer};
 use crate::run::atomic::write_atomic;
 use crate::run::marker::PartitionMarker;
@@ -26,8 +29,9 @@ use crate::stages::{StageContext, StageOutcome};
 /// The directory of the signature files inside the dedup stage directory.
 pub const SIGNATURES_DIR: &str = "_signatures";
 
-/// The first bytes of a signature file (and its layout's version).
-const MAGIC: &[u8; 8] = b"CURSIG01";
+/// The first bytes of a signature file (and its layout's version: 02 numbers documents
+/// from 0 within the part).
+const MAGIC: &[u8; 8] = b"CURSIG02";
 
 /// What a signature partition's marker records.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,21 +53,23 @@ impl PartitionStats for SignedPartition {
 
 /// One rank's share of pass 1, through the same rank driver as every map step: the
 /// partitions `p % world_size == rank` without a valid marker, each signed, written and
-/// marked.
+/// marked. `parts` are the upstream parts by partition; only this rank's are read.
 #[allow(clippy::too_many_arguments)]
 pub fn sign_rank(
     context: &StageContext<'_>,
     stage_dir: &Path,
     (config_fingerprint, input_fingerprint): (&str, &str),
-    parts: &[PartInput],
+    parts: &[(usize, PathBuf)],
     signer: &Signer,
     sources: &SourceKeys,
     rank: usize,
     world_size: usize,
 ) -> Result<StageOutcome> {
     let dir = signatures_dir(stage_dir);
-    let by_partition: BTreeMap<usize, &PartInput> =
-        parts.iter().map(|part| (part.partition, part)).collect();
+    let by_partition: BTreeMap<usize, &PathBuf> = parts
+        .iter()
+        .map(|(partition, path)| (*partition, path))
+        .collect();
     let plan = PartitionPlan {
         stage: "dedup-sign",
         stage_dir: &dir,
@@ -76,17 +82,21 @@ pub fn sign_rank(
         context,
         plan,
         |partition, _progress| {
-            let part = by_partition
+            let path = by_partition
                 .get(&partition)
                 .with_context(|| format!("no upstream part for partition {partition}"))?;
-            sign_partition(&dir, part, signer, sources)
+            // Numbered from 0: the part's place among all of them is the dedup step's.
+            let part = number_parts(&[(partition, path.to_path_buf())])?
+                .pop()
+                .with_context(|| format!("{} has no footer", path.display()))?;
+            sign_partition(&dir, &part, signer, sources)
         },
         rank,
         world_size,
     )
 }
 
-/// Pass 1 over one part, written to `part-NNNNN.sig`.
+/// Pass 1 over one part (numbered from 0), written to `part-NNNNN.sig`.
 fn sign_partition(
     dir: &Path,
     part: &PartInput,
@@ -159,10 +169,23 @@ pub fn load_signed(
                 part.rows
             );
         }
+        // From the part's numbers to the global ones.
         let decoded: Vec<BandRecord> = records
             .chunks_exact(BandRecord::BYTES)
-            .map(BandRecord::decode)
+            .map(|bytes| {
+                let mut record = BandRecord::decode(bytes);
+                record.doc += part.start;
+                record
+            })
             .collect();
+        if let Some(record) = decoded.iter().find(|r| r.doc >= part.start + part.rows) {
+            bail!(
+                "{} names document {} of a part of {}",
+                path.display(),
+                record.doc - part.start,
+                part.rows
+            );
+        }
         bands.extend(&decoded)?;
         all.append(signatures);
     }

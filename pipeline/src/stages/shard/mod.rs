@@ -16,6 +16,9 @@
 //! Then `manifest.json` and the HF `datasets` metadata are written, manifest last. The
 //! stage resumes after a crash in pass 3: shards already written (recorded in
 //! `_stage.json`) are kept, the others are written from the spills that are still there.
+//!
+//! On a cluster, pass 1 is the map step `shard-scatter` ([`scatter_step`]): each rank
+//! scatters its count parts into `_scatter/`, and the `shard` step gathers from there.
 
 pub mod columns;
 pub mod gather;
