@@ -214,6 +214,24 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
     // A reduce step runs on rank 0; other ranks have nothing to do.
     step_ok(&job, &out, "dedup", 1, 4);
     assert!(!out.join("webfin/03-dedup/_stage.json").exists());
+    // A signature file changed after its marker (same size): the dedup step names it and
+    // drops its marker, and the rank that owns it signs it again.
+    let sig = signed.join("part-00004.sig");
+    let good = std::fs::read(&sig).unwrap();
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0xff;
+    std::fs::write(&sig, &bad).unwrap();
+    let error = String::from_utf8_lossy(&step(&job, &out, "dedup", 0, 1).stderr).into_owned();
+    assert!(
+        error.contains("part-00004.sig is not the file its completion marker vouched for")
+            && error.contains("to sign partition 00004 again"),
+        "{error}"
+    );
+    assert!(!signed.join("_partitions/00004.json").exists());
+    assert!(!out.join("webfin/03-dedup/_decisions").exists());
+    step_ok(&job, &out, "dedup-sign", 1, 3);
+    assert_eq!(std::fs::read(&sig).unwrap(), good);
     let dedup = curate()
         .env("CURATE_LOG", "info")
         .args(["run", job.to_str().unwrap(), "--output-dir", out_str])

@@ -21,7 +21,7 @@ use super::external_sort::{ExternalSorter, FixedRecord};
 use super::scan::{PartInput, SourceKeys, number_parts, scan_part};
 use super::signatures::{Signatures, Signer};
 use crate::run::atomic::write_atomic;
-use crate::run::marker::PartitionMarker;
+use crate::run::marker::{PartitionMarker, marker_path};
 use crate::run::stage_record::partition_key;
 use crate::stages::partitioned::{PartitionPlan, PartitionStats, run_rank};
 use crate::stages::{StageContext, StageOutcome};
@@ -159,16 +159,25 @@ pub fn load_signed(
         let path = dir.join(&marker.stats.signatures);
         let bytes =
             std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let (signatures, records) =
-            decode(&bytes).with_context(|| format!("{} is damaged", path.display()))?;
-        if signatures.len() != part.rows as usize {
-            bail!(
-                "{} holds {} documents, its part {}",
-                path.display(),
-                signatures.len(),
-                part.rows
-            );
-        }
+        let checked = check_signed(&bytes, &marker, part);
+        let (signatures, records) = match checked {
+            Ok(decoded) => decoded,
+            Err(problem) => {
+                // Its marker no longer vouches: the next launch signs the partition again.
+                let stale = marker_path(&dir, part.partition);
+                if let Err(error) = std::fs::remove_file(&stale)
+                    && error.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!("cannot remove {}: {error}", stale.display());
+                }
+                bail!(
+                    "{} {problem:#}; its completion marker is removed: launch again (or run \
+                     step dedup-sign) to sign partition {} again",
+                    path.display(),
+                    partition_key(part.partition)
+                );
+            }
+        };
         // From the part's numbers to the global ones.
         let decoded: Vec<BandRecord> = records
             .chunks_exact(BandRecord::BYTES)
@@ -190,6 +199,36 @@ pub fn load_signed(
         all.append(signatures);
     }
     Ok(Some(all))
+}
+
+/// A signature file's bytes are those its marker vouches for (size and xxh3), and they
+/// decode to the part's number of documents.
+fn check_signed<'a>(
+    bytes: &'a [u8],
+    marker: &PartitionMarker<SignedPartition>,
+    part: &PartInput,
+) -> Result<(Signatures, &'a [u8])> {
+    let digest = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes));
+    if let Some(listed) = marker.outputs.first()
+        && (listed.bytes != bytes.len() as u64 || listed.xxh3 != digest)
+    {
+        bail!(
+            "is not the file its completion marker vouched for ({} bytes, xxh3 {digest}; \
+             recorded {} bytes, xxh3 {})",
+            bytes.len(),
+            listed.bytes,
+            listed.xxh3
+        );
+    }
+    let (signatures, records) = decode(bytes).context("is damaged")?;
+    if signatures.len() != part.rows as usize {
+        bail!(
+            "holds {} documents, its part {}",
+            signatures.len(),
+            part.rows
+        );
+    }
+    Ok((signatures, records))
 }
 
 /// `MAGIC`, document count, then the columns of [`Signatures`] (each with its length, as
