@@ -315,17 +315,23 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
         "{log}"
     );
     assert!(!scattered.exists(), "the scatter spills go once packed");
-    // The shard step is the job's last: it seals the run (no seal step of its own).
+    assert!(!out.join("webfin/shards/manifest.json").exists());
+    // A step before the shards are written is refused by name, then 2 ranks write them and
+    // the seal writes the manifest and finishes the run.
+    let error = String::from_utf8_lossy(&step(&job, &out, "seal", 0, 1).stderr).into_owned();
+    assert!(error.contains("stage shard is not complete"), "{error}");
+    for rank in 0..2 {
+        step_ok(&job, &out, "shard-write", rank, 2);
+    }
+    step_ok(&job, &out, "seal", 0, 1);
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("webfin/run.json")).unwrap()).unwrap();
     assert_eq!(run["status"], "complete", "{run}");
     assert!(out.join("webfin/report.html").is_file());
     assert!(
-        !decided.exists(),
-        "the decisions go with the run's last step"
+        !decided.exists() && !out.join("webfin/shards/.work").exists(),
+        "what the steps leave for each other goes with the run's last step"
     );
-    // A seal by hand finds nothing to do and changes no output.
-    step_ok(&job, &out, "seal", 0, 1);
     assert_same_outputs(&single.join("webfin"), &out.join("webfin"));
     let status = run_ok(&["status", out.join("webfin").to_str().unwrap()]);
     let status = String::from_utf8_lossy(&status.stdout);
@@ -333,7 +339,7 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
         status.contains("next: nothing: the run is complete"),
         "{status}"
     );
-    assert_eq!(status.matches(" complete").count(), 8 + 1, "{status}");
+    assert_eq!(status.matches(" complete").count(), 10 + 1, "{status}");
     run_ok(&["verify", out.join("webfin").to_str().unwrap()]);
 }
 

@@ -47,7 +47,10 @@ pub enum Step {
     /// The shuffle's pass 1 split over ranks: every selected copy of each count part
     /// spilled to its document bucket, for the `shard` step to pack.
     ShardScatter,
+    /// The shuffle's packing on rank 0: the sequences spilled per shard, for `shard-write`.
     Shard,
+    /// The shuffle's pass 3 split over ranks: each shard written from its spills.
+    ShardWrite,
     /// Seal every stage from its markers, annotate the token funnel, write `run.json` and
     /// the report: the last step of a job whose last stage step is a map step (else that
     /// reduce step does it, one trip through the scheduler fewer). It can always be run
@@ -74,7 +77,7 @@ impl Step {
             Step::Tokenizer => Some(Stage::Tokenizer),
             Step::Count => Some(Stage::Count),
             Step::Mix => Some(Stage::Mix),
-            Step::ShardScatter | Step::Shard => Some(Stage::Shard),
+            Step::ShardScatter | Step::Shard | Step::ShardWrite => Some(Stage::Shard),
             Step::Seal => None,
         }
     }
@@ -107,6 +110,7 @@ impl Step {
             Step::DedupSign => "dedup-sign",
             Step::DedupWrite => "dedup-write",
             Step::ShardScatter => "shard-scatter",
+            Step::ShardWrite => "shard-write",
             Step::Seal => "seal",
             _ => self.stage().map_or("seal", Stage::name),
         }
@@ -118,7 +122,8 @@ impl Step {
             | Step::DedupWrite
             | Step::IngestFilter
             | Step::IngestFilterSign
-            | Step::ShardScatter => StepKind::Map,
+            | Step::ShardScatter
+            | Step::ShardWrite => StepKind::Map,
             _ => match self.stage() {
                 Some(stage) if stage_is_map(stage) => StepKind::Map,
                 _ => StepKind::Reduce,
@@ -127,7 +132,7 @@ impl Step {
     }
 
     /// The steps a job runs, in order: its enabled stages (ingest, filter and dedup's
-    /// signing fused, dedup's deciding and writing, shard as scattering then packing), then
+    /// signing fused, dedup's deciding and writing, shard as scattering, packing and writing), then
     /// the seal unless the last of them is a reduce step, which seals the run itself.
     pub fn all_for(job: &ResolvedJob) -> Vec<Step> {
         let mut steps = Self::stage_steps(job);
@@ -156,7 +161,7 @@ impl Step {
                 Stage::Filter => vec![],
                 Stage::Dedup if fused_sign => vec![Step::Dedup, Step::DedupWrite],
                 Stage::Dedup => vec![Step::DedupSign, Step::Dedup, Step::DedupWrite],
-                Stage::Shard => vec![Step::ShardScatter, Step::Shard],
+                Stage::Shard => vec![Step::ShardScatter, Step::Shard, Step::ShardWrite],
                 other => vec![Step::of(other)],
             })
             .collect()
@@ -171,7 +176,8 @@ pub fn stage_is_map(stage: Stage) -> bool {
 }
 
 /// The stages whose last step is a map step, so the steps after them seal them from their
-/// markers: the map stages, and dedup (its parts are written by `dedup-write`).
+/// markers: the map stages, dedup (its parts are written by `dedup-write`) and shard (its
+/// shards by `shard-write`).
 pub fn stage_ends_in_map(stage: Stage) -> bool {
-    stage_is_map(stage) || stage == Stage::Dedup
+    stage_is_map(stage) || matches!(stage, Stage::Dedup | Stage::Shard)
 }

@@ -16,7 +16,9 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::plan::{RunPlan, plan_run};
-use super::status::{RunStatusReport, partitions_done, run_record_complete, run_status, step_done};
+use super::status::{
+    RunStatusReport, partitions_done, run_record_complete, run_status, step_done, step_partitions,
+};
 use super::{Step, StepKind};
 use crate::job::ResolvedJob;
 use crate::run::atomic::write_atomic;
@@ -227,8 +229,12 @@ fn ranks_to_submit(
         // Everything it leaves is there (for `dedup-sign`, perhaps as the decisions).
         StepKind::Map if complete => Vec::new(),
         StepKind::Map => {
-            let done = partitions_done(&job.run_dir, step, plan.partitions);
-            let mut ranks: Vec<usize> = (0..plan.partitions)
+            // `shard-write` before anything is packed: every rank (each finds its shards).
+            let Some(partitions) = step_partitions(&job.run_dir, step, plan.partitions) else {
+                return (0..tasks).collect();
+            };
+            let done = partitions_done(&job.run_dir, step, partitions);
+            let mut ranks: Vec<usize> = (0..partitions)
                 .filter(|&p| !done[p])
                 .map(|p| p % tasks)
                 .collect();

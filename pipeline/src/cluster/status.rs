@@ -83,8 +83,9 @@ pub fn run_status(
                 status.complete = step_done(run_dir, step, plan.partitions)
                     && (!ends_run || run_record_complete(run_dir));
                 if step.kind() == StepKind::Map {
-                    status.partitions_total = plan.partitions;
-                    let usable = partitions_done(run_dir, step, plan.partitions);
+                    let total = step_partitions(run_dir, step, plan.partitions).unwrap_or(0);
+                    status.partitions_total = total;
+                    let usable = partitions_done(run_dir, step, total);
                     status.partitions_done = usable.iter().filter(|ok| **ok).count();
                     if !status.complete {
                         status.missing = usable
@@ -94,7 +95,7 @@ pub fn run_status(
                             .map(|(p, _)| partition_key(p))
                             .collect();
                     } else {
-                        status.partitions_done = plan.partitions;
+                        status.partitions_done = total;
                     }
                 }
             }
@@ -124,9 +125,8 @@ pub fn step_done(run_dir: &Path, step: Step, partitions: usize) -> bool {
         return false;
     };
     let every_partition = || {
-        partitions_done(run_dir, step, partitions)
-            .iter()
-            .all(|ok| *ok)
+        step_partitions(run_dir, step, partitions)
+            .is_some_and(|n| partitions_done(run_dir, step, n).iter().all(|ok| *ok))
     };
     match step {
         // Its last part, the signing, counts too.
@@ -137,7 +137,7 @@ pub fn step_done(run_dir: &Path, step: Step, partitions: usize) -> bool {
         _ if is_complete(&run_dir.join(stage.dir_name())) => true,
         Step::DedupSign => signed_or_decided(run_dir) || every_partition(),
         Step::Dedup => DecisionsRecord::is_in_place(&dedup_dir(run_dir)),
-        Step::ShardScatter => every_partition(),
+        Step::ShardScatter | Step::ShardWrite => every_partition(),
         _ => false,
     }
 }
@@ -152,6 +152,23 @@ pub fn partitions_done(run_dir: &Path, step: Step, partitions: usize) -> Vec<boo
     }
     let signed = usable_markers(&step_markers_dir(run_dir, Step::DedupSign), partitions);
     usable.iter().zip(signed).map(|(a, b)| *a && b).collect()
+}
+
+/// How many partitions a map step has: the plan's (one per input partition), or for
+/// `shard-write` the shards the shard step packed for (`None` until it has).
+pub fn step_partitions(run_dir: &Path, step: Step, planned: usize) -> Option<usize> {
+    if step != Step::ShardWrite {
+        return Some(planned);
+    }
+    let dir = run_dir.join(crate::stages::Stage::Shard.dir_name());
+    crate::stages::shard::ShardRecord::read(&dir)
+        .filter(|record| record.status == crate::run::stage_record::StageStatus::Complete)
+        .map(|record| record.partitions_total)
+        .or_else(|| {
+            crate::stages::shard::write_step::packed_shards(
+                &dir.join(crate::stages::shard::WORK_DIR),
+            )
+        })
 }
 
 /// Dedup needs no more signatures: it is complete or has made its decisions.

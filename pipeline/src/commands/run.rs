@@ -53,7 +53,8 @@ pub struct RunArgs {
     #[arg(long, requires = "step")]
     pub world_size: Option<usize>,
     /// Spill files (dedup index runs, shard buckets) go under DIR, e.g. node-local disk,
-    /// instead of the stage directories.
+    /// instead of the stage directories. Cluster steps keep the shuffle's spills in the run
+    /// directory: other tasks read them.
     #[arg(long, value_name = "DIR")]
     pub scratch: Option<PathBuf>,
 }

@@ -373,16 +373,13 @@ where
     })
 }
 
-/// Builds `_stage.json` from the markers of every planned partition, after removing the
-/// outputs and markers of partitions the plan does not have. Fails naming each partition
-/// without a valid marker.
-fn seal<P, S>(
-    plan: PartitionPlan<'_>,
-    summarize: impl FnOnce(&BTreeMap<String, P>) -> S,
-) -> Result<Finished<P, S>>
+/// The statistics of every planned partition from its valid marker, and their seconds
+/// summed; fails naming each partition without one. A marker that cannot vouch (another
+/// configuration or version, a changed output) goes, so that the next launch, which
+/// submits the ranks of unmarked partitions, redoes its partition.
+pub fn collect_markers<P>(plan: &PartitionPlan<'_>) -> Result<(BTreeMap<String, P>, f64)>
 where
-    P: Serialize + DeserializeOwned + PartitionStats,
-    S: Serialize + DeserializeOwned,
+    P: DeserializeOwned,
 {
     let stage_dir = plan.stage_dir;
     let mut done = BTreeMap::new();
@@ -403,9 +400,6 @@ where
         }
     }
     if !problems.is_empty() {
-        // A marker that cannot vouch (another configuration or version, a changed output)
-        // goes, so that the next launch, which submits the ranks of unmarked partitions,
-        // redoes its partition.
         for (partition, problem) in &problems {
             if *problem != MarkerProblem::Missing {
                 let _ = std::fs::remove_file(marker_path(stage_dir, *partition));
@@ -418,6 +412,22 @@ where
         }
         .into());
     }
+    Ok((done, seconds))
+}
+
+/// Builds `_stage.json` from the markers of every planned partition, after removing the
+/// outputs and markers of partitions the plan does not have. Fails naming each partition
+/// without a valid marker.
+fn seal<P, S>(
+    plan: PartitionPlan<'_>,
+    summarize: impl FnOnce(&BTreeMap<String, P>) -> S,
+) -> Result<Finished<P, S>>
+where
+    P: Serialize + DeserializeOwned + PartitionStats,
+    S: Serialize + DeserializeOwned,
+{
+    let stage_dir = plan.stage_dir;
+    let (done, seconds) = collect_markers::<P>(&plan)?;
     let keep_files: Vec<String> = done.values().flat_map(|s: &P| s.outputs()).collect();
     remove_outputs_except(stage_dir, &keep_files, false)?;
     remove_markers_except(stage_dir, &plan.partitions)

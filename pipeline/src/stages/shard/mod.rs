@@ -30,6 +30,7 @@ pub mod scatter;
 pub mod scatter_step;
 pub mod spill;
 pub mod write;
+pub mod write_step;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -55,6 +56,7 @@ use super::mix::{MixRecord, SELECTION_FILE};
 use super::partitioned::record_fingerprint;
 use super::tokenizer::{load_for_counting, run_tokenizer_path};
 use super::{Execution, Stage, StageContext, StageOutcome};
+use crate::cluster::Step;
 use crate::job::spec::Remainder;
 use crate::progress::human_bytes;
 use crate::run::atomic::{remove_stale_temp_files, write_atomic};
@@ -86,11 +88,24 @@ pub struct ShardSummary {
 
 /// Pass 2's result with the shard layout it was made for, kept in the work directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct GatheredFile {
+pub struct GatheredFile {
+    /// The stage's fingerprints when it was packed (what `shard-write` ranks check).
+    #[serde(default)]
+    config_fingerprint: String,
+    #[serde(default)]
+    input_fingerprint: String,
     rows_per_shard: u64,
     shards: usize,
     #[serde(flatten)]
     packed: Gathered,
+}
+
+/// What the manifest says of the tokenizer.
+struct ShardTokenizer {
+    bytes: Vec<u8>,
+    vocab_size: usize,
+    eos_id: u32,
+    eos_token: String,
 }
 
 /// Whether a job writes shards: whenever it plans a mix.
@@ -102,7 +117,12 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     let job = context.job;
     let section = &job.shard;
     let stage_dir = context.stage_dir("shard");
-    let work_dir = context.work_dir("shard", stage_dir.join(WORK_DIR));
+    // On a cluster the sequence spills are read by the `shard-write` ranks: they stay in
+    // the run directory, never on one node's scratch.
+    let work_dir = match context.step {
+        Some(_) => stage_dir.join(WORK_DIR),
+        None => context.work_dir("shard", stage_dir.join(WORK_DIR)),
+    };
     let count_dir = context.stage_dir("count");
     let mix_dir = context.stage_dir("mix");
     let counts = CountRecord::read(&count_dir)
@@ -156,6 +176,62 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         .map(|p| count_dir.join(&p.part))
         .collect();
     let threads = context.pool.current_num_threads();
+    let shard_tokenizer = ShardTokenizer {
+        vocab_size: tokenizer.vocab_size(),
+        bytes: tokenizer_bytes,
+        eos_id,
+        eos_token,
+    };
+    let planned_fingerprint = fingerprint_config(&(fingerprints.0, fingerprints.1));
+    match (context.execution, context.step) {
+        // The run's seal: every shard from its marker, then the manifest.
+        (Execution::Seal, _) => {
+            let started = Instant::now();
+            let (gathered, done, seconds) =
+                write_step::sealed_shards(&stage_dir, &work_dir, fingerprints)?;
+            let record = ShardRecord {
+                stage: "shard".to_owned(),
+                format_version: FORMAT_VERSION,
+                status: StageStatus::Running,
+                config_fingerprint: config_fingerprint.clone(),
+                input_fingerprint: input_fingerprint.clone(),
+                inputs: Vec::new(),
+                partitions_total: gathered.shards,
+                partitions_done: done,
+                summary: None,
+                // Shard seconds summed, as every seal of a map step does.
+                seconds,
+            };
+            return finish(
+                context,
+                (&stage_dir, &work_dir),
+                record,
+                &gathered,
+                &shard_tokenizer,
+                started,
+            );
+        }
+        // The map step `shard-write`: this rank's shards from the packed spills.
+        (Execution::Rank { rank, world_size }, Some(Step::ShardWrite)) => {
+            return write_step::write_rank(
+                context,
+                (&stage_dir, &work_dir),
+                fingerprints,
+                pad,
+                (rank, world_size),
+            );
+        }
+        // The reduce step `shard` packs once: `shard-write` writes.
+        (Execution::Whole, Some(Step::Shard))
+            if write_step::read_gathered(&work_dir, fingerprints).is_some() =>
+        {
+            return Ok(StageOutcome::UpToDate {
+                fingerprint: planned_fingerprint,
+            });
+        }
+        _ => {}
+    }
+    let packs_only = context.step == Some(Step::Shard);
     // On a cluster, the map step `shard-scatter`: this rank's count parts, scattered into
     // the run directory for the shard step.
     if let Execution::Rank { rank, world_size } = context.execution {
@@ -272,6 +348,8 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
             flush_bytes: flush_bytes(memory / 2, layout.shards),
         })?;
         let file = GatheredFile {
+            config_fingerprint: config_fingerprint.clone(),
+            input_fingerprint: input_fingerprint.clone(),
             rows_per_shard: layout.rows_per_shard,
             shards: layout.shards,
             packed: gathered,
@@ -291,6 +369,18 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
             .with_context(|| format!("cannot remove {}", scattered_dir.display()))?;
     }
 
+    if packs_only {
+        return Ok(StageOutcome::Ran {
+            fingerprint: planned_fingerprint,
+            summary: format!(
+                "packed {} sequences for {} shards in {:.1}s; shard-write writes them",
+                curate_tokenizer::format::thousands(gathered.packed.sequences),
+                gathered.shards,
+                started.elapsed().as_secs_f64()
+            ),
+        });
+    }
+
     let mut record = ShardRecord {
         stage: "shard".to_owned(),
         format_version: FORMAT_VERSION,
@@ -305,6 +395,29 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     };
     record.write(&stage_dir)?;
     write_shards(context, &mut record, &gathered, &work_dir, &stage_dir, pad)?;
+    finish(
+        context,
+        (&stage_dir, &work_dir),
+        record,
+        &gathered,
+        &shard_tokenizer,
+        started,
+    )
+}
+
+/// Every shard is written: the manifest (and the Megatron export, the tokenizer copy),
+/// then the work directory goes and the record says complete.
+fn finish(
+    context: &StageContext<'_>,
+    (stage_dir, work_dir): (&Path, &Path),
+    mut record: ShardRecord,
+    gathered: &GatheredFile,
+    tokenizer: &ShardTokenizer,
+    started: Instant,
+) -> Result<StageOutcome> {
+    let job = context.job;
+    let section = &job.shard;
+    let pad = section.remainder == Remainder::Pad;
 
     let shards: Vec<ShardFile> = record.partitions_done.values().cloned().collect();
     let text_tokens: u64 = gathered.packed.by_domain.values().map(|t| t.tokens).sum();
@@ -331,9 +444,9 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         format: MANIFEST_FORMAT.to_owned(),
         format_version: MANIFEST_VERSION,
         seq_len: section.seq_len,
-        eos_id,
-        eos_token,
-        vocab_size: tokenizer.vocab_size(),
+        eos_id: tokenizer.eos_id,
+        eos_token: tokenizer.eos_token.clone(),
+        vocab_size: tokenizer.vocab_size,
         requested_vocab_size: super::tokenizer::TokenizerRecord::read(
             &job.run_dir.join(Stage::Tokenizer.dir_name()),
         )
@@ -341,7 +454,7 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         .and_then(|s| s.requested_vocab_size),
         tokenizer: TokenizerRef {
             path: super::tokenizer::TOKENIZER_FILE.to_owned(),
-            xxh3: format!("{:016x}", xxh3_64(&tokenizer_bytes)),
+            xxh3: format!("{:016x}", xxh3_64(&tokenizer.bytes)),
         },
         seed: job.seed,
         job_fingerprint: record_fingerprint(&record),
@@ -366,15 +479,15 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     };
     let mut manifest = manifest;
     if section.megatron {
-        manifest.megatron = megatron::write(&stage_dir, &manifest)?;
+        manifest.megatron = megatron::write(stage_dir, &manifest)?;
     }
     // The shard directory carries its own tokenizer, so it can be copied and verified
     // without the rest of the run.
     let tokenizer_copy = stage_dir.join(super::tokenizer::TOKENIZER_FILE);
-    crate::run::atomic::write_atomic(&tokenizer_copy, &tokenizer_bytes)
+    crate::run::atomic::write_atomic(&tokenizer_copy, &tokenizer.bytes)
         .with_context(|| format!("cannot write {}", tokenizer_copy.display()))?;
-    manifest.write(&stage_dir)?;
-    std::fs::remove_dir_all(&work_dir)
+    manifest.write(stage_dir)?;
+    std::fs::remove_dir_all(work_dir)
         .with_context(|| format!("cannot remove {}", work_dir.display()))?;
 
     let summary = ShardSummary {
@@ -393,7 +506,7 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     record.status = StageStatus::Complete;
     let line = summary_line(&summary, record.seconds);
     record.summary = Some(summary);
-    record.write(&stage_dir)?;
+    record.write(stage_dir)?;
     Ok(StageOutcome::Ran {
         fingerprint: record_fingerprint(&record),
         summary: line,
