@@ -100,6 +100,33 @@ pub struct GatheredFile {
     packed: Gathered,
 }
 
+impl GatheredFile {
+    /// What shard `index` holds, rows of the output order, and where it is written from
+    /// and to; writing it may hold `memory_bytes`.
+    fn shard_spec<'a>(
+        &self,
+        index: usize,
+        (work_dir, shards_dir): (&'a Path, &'a Path),
+        (seq_len, pad): (usize, bool),
+        memory_bytes: u64,
+    ) -> ShardSpec<'a> {
+        let first = index as u64 * self.rows_per_shard;
+        ShardSpec {
+            work_dir,
+            shards_dir,
+            index,
+            shards: self.shards,
+            first,
+            rows: self
+                .rows_per_shard
+                .min(self.packed.sequences.saturating_sub(first)),
+            seq_len,
+            pad,
+            memory_bytes,
+        }
+    }
+}
+
 /// What the manifest says of the tokenizer.
 struct ShardTokenizer {
     bytes: Vec<u8>,
@@ -572,21 +599,12 @@ fn write_shards(
             group
                 .par_iter()
                 .map(|&index| {
-                    let first = index as u64 * gathered.rows_per_shard;
-                    let rows = gathered
-                        .rows_per_shard
-                        .min(gathered.packed.sequences - first);
-                    let spec = ShardSpec {
-                        work_dir,
-                        shards_dir: stage_dir,
+                    let spec = gathered.shard_spec(
                         index,
-                        shards: gathered.shards,
-                        first,
-                        rows,
-                        seq_len: section.seq_len,
-                        pad,
-                        memory_bytes: memory / at_once as u64,
-                    };
+                        (work_dir, stage_dir),
+                        (section.seq_len, pad),
+                        memory / at_once as u64,
+                    );
                     write_shard(&spec).map(|file| (index, file))
                 })
                 .collect::<Result<Vec<_>>>()

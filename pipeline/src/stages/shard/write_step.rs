@@ -10,7 +10,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::write::{ShardFile, ShardSpec, write_shard};
+use super::write::{ShardFile, write_shard};
 use super::{GATHERED_FILE, GatheredFile};
 use crate::stages::partitioned::{PartitionPlan, PartitionStats, collect_markers, run_rank};
 use crate::stages::{StageContext, StageOutcome};
@@ -76,22 +76,13 @@ pub fn write_rank(
         context,
         plan(stage_dir, fingerprints, &gathered),
         |index, _progress| {
-            let first = index as u64 * gathered.rows_per_shard;
-            let rows = gathered
-                .rows_per_shard
-                .min(gathered.packed.sequences.saturating_sub(first));
-            write_shard(&ShardSpec {
-                work_dir,
-                shards_dir: stage_dir,
+            let spec = gathered.shard_spec(
                 index,
-                shards: gathered.shards,
-                first,
-                rows,
-                seq_len: section.seq_len,
-                pad,
-                memory_bytes: memory / threads,
-            })
-            .with_context(|| format!("cannot write shard {index}"))
+                (work_dir, stage_dir),
+                (section.seq_len, pad),
+                memory / threads,
+            );
+            write_shard(&spec).with_context(|| format!("cannot write shard {index}"))
         },
         rank,
         world_size,
