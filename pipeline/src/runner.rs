@@ -58,6 +58,15 @@ pub struct RunOptions {
     pub after_stage: Option<AfterStage>,
 }
 
+impl RunOptions {
+    /// Whether this process finishes the run (the whole job, or a cluster run's last
+    /// step): it keeps `run.json`, and its stages may remove what the steps left for each
+    /// other.
+    pub fn ends_run(&self, job: &ResolvedJob) -> bool {
+        self.task.is_none_or(|task| task.step.ends_run(job))
+    }
+}
+
 /// What to do after each stage that ended well.
 #[derive(Clone)]
 pub struct AfterStage(pub std::sync::Arc<dyn Fn(Stage) -> Result<()> + Send + Sync>);
@@ -115,7 +124,7 @@ pub fn run_job(job: &ResolvedJob, options: &RunOptions) -> Result<Vec<StageRepor
             Some(lock)
         }
     };
-    let keeps_run_record = options.task.is_none_or(|task| task.step.ends_run(job));
+    let keeps_run_record = options.ends_run(job);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .thread_name(|i| format!("curate-worker-{i}"))
@@ -216,7 +225,6 @@ fn run_stages(
     let mut upstream_dir: Option<PathBuf> = None;
     // Set after a stage ran as one rank of a fused map step (its record is not sealed).
     let mut planned: Option<Upstream> = None;
-    let ends_run = options.task.is_none_or(|task| task.step.ends_run(job));
     for stage in Stage::ALL {
         if options.until.is_some_and(|until| stage > until) {
             break;
@@ -244,7 +252,7 @@ fn run_stages(
             execution,
             scratch: options.scratch.as_deref(),
             step: options.task.map(|task| task.step),
-            ends_run,
+            ends_run: options.ends_run(job),
         };
         let name = stage.name();
         let stage_dir = context.stage_dir(name);

@@ -157,8 +157,8 @@ pub fn run(args: RunArgs, log_format: LogFormat) -> Result<()> {
         "{shown_run}"
     );
     // The report is derived from the run directory, also of a failed run (it shows the
-    // failure): failing to write it loses nothing. Of a cluster run, the seal writes it.
-    if task.is_some_and(|task| !task.step.ends_run(&job)) {
+    // failure): failing to write it loses nothing. Of a cluster run, its last step does.
+    if !options.ends_run(&job) {
         if let Some((mirror, mode)) = &mirror {
             let pushed = push(mirror, *mode);
             result?;
