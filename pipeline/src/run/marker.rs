@@ -29,6 +29,36 @@ pub struct MarkedOutput {
     pub xxh3: String,
 }
 
+impl MarkedOutput {
+    /// The entry of `bytes` written at `path`.
+    pub fn of_bytes(path: &str, bytes: &[u8]) -> Self {
+        let (size, xxh3) = digest(bytes);
+        MarkedOutput {
+            path: path.to_owned(),
+            bytes: size,
+            xxh3,
+        }
+    }
+
+    /// Whether `bytes` (read back whole) are what this entry vouches for; else what
+    /// differs, for an error message.
+    pub fn check(&self, bytes: &[u8]) -> Result<(), String> {
+        let (size, xxh3) = digest(bytes);
+        if size == self.bytes && xxh3 == self.xxh3 {
+            return Ok(());
+        }
+        Err(format!(
+            "{size} bytes, xxh3 {xxh3}; recorded {} bytes, xxh3 {}",
+            self.bytes, self.xxh3
+        ))
+    }
+}
+
+fn digest(mut bytes: &[u8]) -> (u64, String) {
+    // Reading a slice cannot fail.
+    super::fingerprint::stream_digest(&mut bytes).unwrap_or_default()
+}
+
 /// Who wrote a marker: for `curate status` and for a person reading a failed run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarkerWriter {

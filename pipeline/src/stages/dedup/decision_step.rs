@@ -18,11 +18,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use curate_filters::dedup::{LineDedupConfig, LineDeduper};
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_64;
 
 use super::decide::{DecisionStats, Decisions, Reason, Removal};
 use super::scan::PartInput;
 use crate::run::atomic::write_atomic;
+use crate::run::marker::MarkedOutput;
 use crate::run::stage_record::partition_key;
 
 /// The directory of the decision files inside the dedup stage directory.
@@ -37,14 +37,6 @@ pub fn decisions_dir(stage_dir: &Path) -> PathBuf {
     stage_dir.join(DECISIONS_DIR)
 }
 
-/// One decision file, as `decisions.json` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DecisionFile {
-    pub file: String,
-    pub bytes: u64,
-    pub xxh3: String,
-}
-
 /// `decisions.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DecisionsRecord {
@@ -52,8 +44,9 @@ pub struct DecisionsRecord {
     pub input_fingerprint: String,
     pub documents: u64,
     /// By partition key.
-    pub partitions: BTreeMap<String, DecisionFile>,
-    pub lines: Option<DecisionFile>,
+    /// By partition key: each file with its size and xxh3, as a marker lists an output.
+    pub partitions: BTreeMap<String, MarkedOutput>,
+    pub lines: Option<MarkedOutput>,
     pub stats: DecisionStats,
     /// Seconds of pass 1 and the global step.
     pub index_seconds: f64,
@@ -80,7 +73,7 @@ impl DecisionsRecord {
                 .partitions
                 .values()
                 .chain(&record.lines)
-                .all(|f| std::fs::metadata(dir.join(&f.file)).is_ok_and(|m| m.len() == f.bytes))
+                .all(|f| std::fs::metadata(dir.join(&f.path)).is_ok_and(|m| m.len() == f.bytes))
         })
     }
 }
@@ -144,22 +137,17 @@ pub fn save(
     Ok(record)
 }
 
-fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<DecisionFile> {
+fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<MarkedOutput> {
     let path = dir.join(name);
     write_atomic(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(DecisionFile {
-        file: name.to_owned(),
-        bytes: bytes.len() as u64,
-        xxh3: format!("{:016x}", xxh3_64(bytes)),
-    })
+    Ok(MarkedOutput::of_bytes(name, bytes))
 }
 
 /// Reads a listed file and checks it is the one the record vouches for.
-fn load_file(stage_dir: &Path, listed: &DecisionFile) -> Result<Vec<u8>> {
-    let path = decisions_dir(stage_dir).join(&listed.file);
+fn load_file(stage_dir: &Path, listed: &MarkedOutput) -> Result<Vec<u8>> {
+    let path = decisions_dir(stage_dir).join(&listed.path);
     let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let digest = format!("{:016x}", xxh3_64(&bytes));
-    if bytes.len() as u64 != listed.bytes || digest != listed.xxh3 {
+    if let Err(differs) = listed.check(&bytes) {
         // The record no longer vouches: without it, the next launch decides again instead
         // of sending ranks to the same damaged file.
         let record = decisions_dir(stage_dir).join(RECORD_FILE);
@@ -169,14 +157,9 @@ fn load_file(stage_dir: &Path, listed: &DecisionFile) -> Result<Vec<u8>> {
             tracing::warn!("cannot remove {}: {error}", record.display());
         }
         bail!(
-            "{} is not the file {} vouched for ({} bytes, xxh3 {}; recorded {} bytes, xxh3 \
-             {}); the record is removed: launch again, or run step dedup, to decide again",
-            path.display(),
-            RECORD_FILE,
-            bytes.len(),
-            digest,
-            listed.bytes,
-            listed.xxh3
+            "{} is not the file {RECORD_FILE} vouched for ({differs}); the record is removed: \
+             launch again, or run step dedup, to decide again",
+            path.display()
         );
     }
     Ok(bytes)
@@ -201,7 +184,7 @@ impl PartitionDecisions {
         let decoded = decode_part(&bytes).with_context(|| {
             format!(
                 "{} is damaged",
-                decisions_dir(stage_dir).join(&listed.file).display()
+                decisions_dir(stage_dir).join(&listed.path).display()
             )
         })?;
         if decoded.start != part.start || decoded.removed.len() != part.rows as usize {
@@ -231,7 +214,7 @@ pub fn load_line_dedupers(
     decode_lines(&bytes, config).with_context(|| {
         format!(
             "{} is damaged",
-            decisions_dir(stage_dir).join(&listed.file).display()
+            decisions_dir(stage_dir).join(&listed.path).display()
         )
     })
 }
