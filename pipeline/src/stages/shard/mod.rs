@@ -57,7 +57,7 @@ use super::partitioned::record_fingerprint;
 use super::tokenizer::{load_for_counting, run_tokenizer_path};
 use super::{Execution, Stage, StageContext, StageOutcome};
 use crate::cluster::Step;
-use crate::job::spec::Remainder;
+use crate::job::spec::{Remainder, ShardSection};
 use crate::progress::human_bytes;
 use crate::run::atomic::{remove_stale_temp_files, write_atomic};
 use crate::run::fingerprint::fingerprint_config;
@@ -262,21 +262,8 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
     // On a cluster, the map step `shard-scatter`: this rank's count parts, scattered into
     // the run directory for the shard step.
     if let Execution::Rank { rank, world_size } = context.execution {
-        let selection = Selection::read(&mix_dir.join(SELECTION_FILE))?;
-        let layout = ShuffleLayout::of(
-            &selection,
-            section.seq_len,
-            section.shard_bytes,
-            pad,
-            memory,
-        );
-        let plan = ScatterPlan {
-            work_dir: &scattered_dir,
-            buckets: layout.document_buckets,
-            flush_bytes: flush_bytes(memory / 2, layout.document_buckets * threads),
-            seed: job.seed,
-            selection: &selection,
-        };
+        let (selection, layout) = ShuffleLayout::read(&mix_dir, section, memory)?;
+        let plan = layout.scatter_plan(&scattered_dir, &selection, (memory, threads), job.seed);
         return scatter_step::scatter_rank(
             context,
             fingerprints,
@@ -314,14 +301,7 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
         serde_json::from_slice(&std::fs::read(&path)?)
             .with_context(|| format!("{} is damaged", path.display()))?
     } else {
-        let selection = Selection::read(&mix_dir.join(SELECTION_FILE))?;
-        let layout = ShuffleLayout::of(
-            &selection,
-            section.seq_len,
-            section.shard_bytes,
-            pad,
-            memory,
-        );
+        let (selection, layout) = ShuffleLayout::read(&mix_dir, section, memory)?;
         // Pass 1 as the cluster's map step left it, else here.
         let (document_dir, copies) =
             match scatter_step::load_scattered(&scattered_dir, fingerprints, count_parts.len())? {
@@ -337,13 +317,8 @@ pub fn run(context: &StageContext<'_>) -> Result<StageOutcome> {
                     (scattered_dir.clone(), copies)
                 }
                 None => {
-                    let scatter_plan = ScatterPlan {
-                        work_dir: &work_dir,
-                        buckets: layout.document_buckets,
-                        flush_bytes: flush_bytes(memory / 2, layout.document_buckets * threads),
-                        seed: job.seed,
-                        selection: &selection,
-                    };
+                    let scatter_plan =
+                        layout.scatter_plan(&work_dir, &selection, (memory, threads), job.seed);
                     let scattered: Vec<_> = context.pool.install(|| {
                         count_parts
                             .par_iter()
@@ -552,15 +527,38 @@ struct ShuffleLayout {
 }
 
 impl ShuffleLayout {
-    fn of(selection: &Selection, seq_len: usize, shard_bytes: u64, pad: bool, memory: u64) -> Self {
-        let sequences = sequences_for(selection.packed_tokens, seq_len, pad);
-        let (rows_per_shard, shards) = shard_layout(sequences, seq_len, shard_bytes);
+    /// The mix stage's selection and the layout it gives with these settings, where the
+    /// shuffle may hold `memory` bytes.
+    fn read(mix_dir: &Path, section: &ShardSection, memory: u64) -> Result<(Selection, Self)> {
+        let selection = Selection::read(&mix_dir.join(SELECTION_FILE))?;
+        let pad = section.remainder == Remainder::Pad;
+        let sequences = sequences_for(selection.packed_tokens, section.seq_len, pad);
+        let (rows_per_shard, shards) =
+            shard_layout(sequences, section.seq_len, section.shard_bytes);
         let spill_bytes = selection.packed_tokens * 4 + selection.copies_total * 64;
-        ShuffleLayout {
+        let layout = ShuffleLayout {
             sequences,
             rows_per_shard,
             shards,
             document_buckets: spill_bytes.div_ceil(memory / 2).max(1) as usize,
+        };
+        Ok((selection, layout))
+    }
+
+    /// Pass 1 into `dir`: half the memory for the buckets' buffers of every thread.
+    fn scatter_plan<'a>(
+        &self,
+        dir: &'a Path,
+        selection: &'a Selection,
+        (memory, threads): (u64, usize),
+        seed: u64,
+    ) -> ScatterPlan<'a> {
+        ScatterPlan {
+            work_dir: dir,
+            buckets: self.document_buckets,
+            flush_bytes: flush_bytes(memory / 2, self.document_buckets * threads),
+            seed,
+            selection,
         }
     }
 }
