@@ -107,17 +107,7 @@ pub fn load_scattered(
             Err(_) => return Ok(None),
         }
     }
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if path.is_file() && !listed.contains(&name) {
-            std::fs::remove_file(&path)
-                .with_context(|| format!("cannot remove {}", path.display()))?;
-        }
-    }
+    remove_files_where(dir, |name| !listed.contains(name))?;
     Ok(Some(copies))
 }
 
@@ -127,13 +117,20 @@ fn remove_part_spills(dir: &Path, index: usize) -> Result<()> {
         return Ok(());
     }
     let infix = format!("-{}", part_infix(index));
+    remove_files_where(dir, |name| {
+        name.starts_with("doc-b") && name.contains(&infix)
+    })
+}
+
+/// Removes the files (not the directories) of `dir` whose names `remove` picks.
+fn remove_files_where(dir: &Path, remove: impl Fn(&str) -> bool) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
         let path = entry?.path();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if name.starts_with("doc-b") && name.contains(&infix) && path.is_file() {
+        if path.is_file() && remove(&name) {
             std::fs::remove_file(&path)
                 .with_context(|| format!("cannot remove {}", path.display()))?;
         }
