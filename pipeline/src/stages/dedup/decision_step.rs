@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decide::{DecisionStats, Decisions, Reason, Removal};
 use super::scan::PartInput;
+use super::write::PartDecisions;
 use crate::run::atomic::write_atomic;
 use crate::run::marker::MarkedOutput;
 use crate::run::stage_record::partition_key;
@@ -175,6 +176,15 @@ pub struct PartitionDecisions {
 }
 
 impl PartitionDecisions {
+    /// The view pass 2 writes the partition from.
+    pub fn as_part(&self) -> PartDecisions<'_> {
+        PartDecisions {
+            removed: &self.removed,
+            groups: &self.groups,
+            keeper_ids: &self.keeper_ids,
+        }
+    }
+
     pub fn load(stage_dir: &Path, record: &DecisionsRecord, part: &PartInput) -> Result<Self> {
         let key = partition_key(part.partition);
         let listed = record.partitions.get(&key).with_context(|| {

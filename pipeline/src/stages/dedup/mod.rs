@@ -222,33 +222,15 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
         });
     }
 
-    let write_removed = section.write_removed();
-    if write_removed {
-        std::fs::create_dir_all(stage_dir.join("removed"))?;
-    }
-    let by_partition: BTreeMap<usize, &scan::PartInput> =
-        parts.iter().map(|p| (p.partition, p)).collect();
-    let write_plan = WritePlan {
-        line_dedupers: &decisions.line_dedupers,
-        row_group_rows: job.ingest.batch_docs,
-    };
+    let writing = PartWriting::new(job, &stage_dir, &parts, &decisions.line_dedupers)?;
     let stats = decisions.stats.clone();
     let finished = run_partitioned(
         context,
         plan,
         |partition, progress| {
-            let input = by_partition
-                .get(&partition)
-                .with_context(|| format!("no upstream part for partition {partition}"))?;
+            let input = writing.input(partition)?;
             let part_decisions = PartDecisions::of(&decisions, input, &keeper_ids)?;
-            write_partition(
-                &write_plan,
-                &part_decisions,
-                input,
-                &stage_dir,
-                write_removed,
-                progress,
-            )
+            writing.write(input, &part_decisions, progress)
         },
         |partitions| {
             let funnel = FunnelSummary::from_partitions(partitions.values().map(|p| &p.sources));
@@ -269,34 +251,71 @@ pub fn run(context: &StageContext<'_>, upstream: &Upstream) -> Result<StageOutco
     })
 }
 
-/// Pass 2 of one partition: its kept documents to `part-NNNNN.parquet`, its removed ones
-/// to `removed/`.
-fn write_partition(
-    plan: &WritePlan<'_>,
-    decisions: &PartDecisions<'_>,
-    input: &scan::PartInput,
-    stage_dir: &Path,
+/// What pass 2 needs for every partition, on one machine and on a `dedup-write` rank.
+struct PartWriting<'a> {
+    plan: WritePlan<'a>,
+    stage_dir: &'a Path,
     write_removed: bool,
-    progress: &StageProgress,
-) -> Result<DedupPartitionStats> {
-    let started = Instant::now();
-    let part = format!("part-{}.parquet", partition_key(input.partition));
-    let removed = write_removed.then(|| format!("removed/{part}"));
-    let sources = write_part(
-        plan,
-        decisions,
-        input,
-        &stage_dir.join(&part),
-        removed.as_ref().map(|r| stage_dir.join(r)).as_deref(),
-        progress,
-    )
-    .with_context(|| format!("dedup of {} failed", input.path.display()))?;
-    Ok(DedupPartitionStats {
-        part,
-        removed,
-        sources,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    by_partition: BTreeMap<usize, &'a scan::PartInput>,
+}
+
+impl<'a> PartWriting<'a> {
+    /// Ready to write (with `removed/` made when the job keeps removed documents).
+    fn new(
+        job: &ResolvedJob,
+        stage_dir: &'a Path,
+        parts: &'a [scan::PartInput],
+        line_dedupers: &'a BTreeMap<u32, curate_filters::dedup::LineDeduper>,
+    ) -> Result<Self> {
+        let write_removed = job.dedup.write_removed();
+        if write_removed {
+            std::fs::create_dir_all(stage_dir.join("removed"))?;
+        }
+        Ok(PartWriting {
+            plan: WritePlan {
+                line_dedupers,
+                row_group_rows: job.ingest.batch_docs,
+            },
+            stage_dir,
+            write_removed,
+            by_partition: parts.iter().map(|p| (p.partition, p)).collect(),
+        })
+    }
+
+    fn input(&self, partition: usize) -> Result<&'a scan::PartInput> {
+        self.by_partition
+            .get(&partition)
+            .copied()
+            .with_context(|| format!("no upstream part for partition {partition}"))
+    }
+
+    /// Pass 2 of one partition: its kept documents to `part-NNNNN.parquet`, its removed
+    /// ones to `removed/`.
+    fn write(
+        &self,
+        input: &scan::PartInput,
+        decisions: &PartDecisions<'_>,
+        progress: &StageProgress,
+    ) -> Result<DedupPartitionStats> {
+        let started = Instant::now();
+        let part = format!("part-{}.parquet", partition_key(input.partition));
+        let removed = self.write_removed.then(|| format!("removed/{part}"));
+        let sources = write_part(
+            &self.plan,
+            decisions,
+            input,
+            &self.stage_dir.join(&part),
+            removed.as_ref().map(|r| self.stage_dir.join(r)).as_deref(),
+            progress,
+        )
+        .with_context(|| format!("dedup of {} failed", input.path.display()))?;
+        Ok(DedupPartitionStats {
+            part,
+            removed,
+            sources,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
 }
 
 /// One rank's share of `dedup-write`: its partitions, each from its own decision file.
@@ -311,37 +330,14 @@ fn write_rank(
     let stage_dir = plan.stage_dir;
     let line_dedupers =
         decision_step::load_line_dedupers(stage_dir, decided, signer.line_config())?;
-    let write_removed = context.job.dedup.write_removed();
-    if write_removed {
-        std::fs::create_dir_all(stage_dir.join("removed"))?;
-    }
-    let by_partition: BTreeMap<usize, &scan::PartInput> =
-        parts.iter().map(|p| (p.partition, p)).collect();
-    let write_plan = WritePlan {
-        line_dedupers: &line_dedupers,
-        row_group_rows: context.job.ingest.batch_docs,
-    };
+    let writing = PartWriting::new(context.job, stage_dir, parts, &line_dedupers)?;
     run_rank(
         context,
         plan,
         |partition, progress| {
-            let input = by_partition
-                .get(&partition)
-                .with_context(|| format!("no upstream part for partition {partition}"))?;
+            let input = writing.input(partition)?;
             let loaded = PartitionDecisions::load(stage_dir, decided, input)?;
-            let part_decisions = PartDecisions {
-                removed: &loaded.removed,
-                groups: &loaded.groups,
-                keeper_ids: &loaded.keeper_ids,
-            };
-            write_partition(
-                &write_plan,
-                &part_decisions,
-                input,
-                stage_dir,
-                write_removed,
-                progress,
-            )
+            writing.write(input, &loaded.as_part(), progress)
         },
         rank,
         world_size,
