@@ -120,6 +120,20 @@ pub fn assert_same_outputs(expected: &Path, actual: &Path) {
     }
 }
 
+/// Runs a reduce step with `CURATE_LOG=info`; returns its log (it must succeed).
+fn reduce_step_log(job: &Path, out: &Path, step: &str) -> String {
+    let output = curate()
+        .env("CURATE_LOG", "info")
+        .args(["run", job.to_str().unwrap(), "--output-dir"])
+        .arg(out)
+        .args(["--step", step, "--quiet"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "step {step} failed: {log}");
+    log
+}
+
 fn step(job: &Path, out: &Path, step: &str, rank: usize, world: usize) -> std::process::Output {
     curate()
         .args([
@@ -232,16 +246,9 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
     assert!(!out.join("webfin/03-dedup/_decisions").exists());
     step_ok(&job, &out, "dedup-sign", 1, 3);
     assert_eq!(std::fs::read(&sig).unwrap(), good);
-    let dedup = curate()
-        .env("CURATE_LOG", "info")
-        .args(["run", job.to_str().unwrap(), "--output-dir", out_str])
-        .args(["--step", "dedup", "--quiet"])
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&dedup.stderr);
+    let log = reduce_step_log(&job, &out, "dedup");
     assert!(
-        dedup.status.success()
-            && log.contains("pass 1 read from the dedup-sign step: 15 partitions"),
+        log.contains("pass 1 read from the dedup-sign step: 15 partitions"),
         "{log}"
     );
     // The decisions go to one file per partition; the signatures have served.
@@ -302,16 +309,9 @@ fn ranks_run_by_hand_give_the_bytes_of_curate_run_and_a_changed_world_size_is_ca
             .count(),
         15
     );
-    let shard = curate()
-        .env("CURATE_LOG", "info")
-        .args(["run", job.to_str().unwrap(), "--output-dir", out_str])
-        .args(["--step", "shard", "--quiet"])
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&shard.stderr);
+    let log = reduce_step_log(&job, &out, "shard");
     assert!(
-        shard.status.success()
-            && log.contains("pass 1 read from the shard-scatter step: 15 partitions"),
+        log.contains("pass 1 read from the shard-scatter step: 15 partitions"),
         "{log}"
     );
     assert!(!scattered.exists(), "the scatter spills go once packed");
