@@ -118,8 +118,9 @@ pub fn run_status(
 
 /// Whether a step's work is done, from the run's files alone: its stage is complete; for
 /// `dedup-sign` and `dedup`, the decisions they lead to are in place (the signatures go
-/// once the decisions are made); for `dedup-sign` and `shard-scatter`, every partition
-/// has its marker.
+/// once the decisions are made); for the map steps whose outputs are not the stage's
+/// (`dedup-sign`, `shard-scatter`) or not all of it (`shard-write`), every partition has
+/// its marker. `ingest-filter-sign` is done when filter is and its signing is too.
 pub fn step_done(run_dir: &Path, step: Step, partitions: usize) -> bool {
     let Some(stage) = step.stage() else {
         return false;
